@@ -1,0 +1,1 @@
+"""Planners and learners: exact planning on TabularMDPs, tabular learners and deep agents built on `nets`."""

@@ -1,0 +1,69 @@
+"""The contract every arcade game's rules meet: one batched numpy core that steps N copies at once.
+
+The single env is the N = 1 case of the same core; the vector env is the N > 1 case (see envs/arcade.py).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class BatchedGame(ABC):
+    """Rules of one game for N copies. Every state array has a leading axis of length N.
+
+    Randomness: copy i draws only from `envs.rng` with key `self.keys[i]` and counter `self.counters[i]`
+    (use distinct `stream=` numbers for the several draws of one call). Each call of `reset` advances the
+    counters of the copies it resets by exactly 1, each call of `step` advances every copy's counter by
+    exactly 1. So copy i's draws depend only on its key and its own history, and N copies stepped together
+    give bit-for-bit what N single envs give.
+
+    `step` must be total: well defined (no exception, no out-of-range index) for every copy, even one that
+    has just terminated; the vector env discards such a copy's results and resets it.
+    """
+
+    #: Names of the Discrete actions, in action-index order.
+    action_meanings: tuple[str, ...] = ()
+    #: Names of the observation channels (C of the C x H x W uint8 grid).
+    channel_names: tuple[str, ...] = ()
+    #: RGB colour of each channel when drawn as pixel art (later channels paint over earlier ones).
+    channel_colors: tuple[tuple[int, int, int], ...] = ()
+
+    def __init__(self, num_envs: int, height: int, width: int):
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        self.num_envs = int(num_envs)
+        self.height = int(height)
+        self.width = int(width)
+        self.keys = np.zeros(self.num_envs, dtype=np.uint64)
+        self.counters = np.zeros(self.num_envs, dtype=np.uint64)
+        self.score = np.zeros(self.num_envs, dtype=np.int64)
+
+    @property
+    def obs_shape(self) -> tuple[int, int, int]:
+        return (len(self.channel_names), self.height, self.width)
+
+    @property
+    def num_actions(self) -> int:
+        return len(self.action_meanings)
+
+    def seed(self, mask: np.ndarray, keys: np.ndarray) -> None:
+        """Give the copies where `mask` (bool, (N,)) new keys (uint64, (mask.sum(),)); zero their counters."""
+        self.keys[mask] = keys
+        self.counters[mask] = 0
+
+    @abstractmethod
+    def reset(self, mask: np.ndarray) -> None:
+        """Start a new episode in the copies where `mask` (bool, (N,)); advance their counters by 1."""
+
+    @abstractmethod
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Advance every copy by one move. actions: int64 (N,) already range-checked.
+
+        Returns (reward float32 (N,), terminated bool (N,)); advances every counter by 1.
+        """
+
+    @abstractmethod
+    def observe(self) -> np.ndarray:
+        """The observation of every copy: uint8 (N, C, H, W) with values 0/1 (or small counts)."""

@@ -1,0 +1,1 @@
+"""Runs, sweeps, comparisons, reports and the `mdparcade` command line."""
