@@ -1,0 +1,34 @@
+"""Shared bits of the benchmark scripts: the machine line and fixed-width tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+
+def machine_line() -> str:
+    """One line naming the machine, as every benchmark prints it."""
+    import numpy as np
+    import torch
+
+    cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA"
+    return (f"machine: {platform.platform()} | {os.cpu_count()} CPUs | python {platform.python_version()} | "
+            f"numpy {np.__version__} | torch {torch.__version__} ({torch.get_num_threads()} threads) | {cuda}")
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """A plain text table; floats get 4 significant digits unless already strings."""
+    cells = [[h for h in headers]] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
