@@ -47,17 +47,28 @@ def uniform_scalar(key: int, counter: int, stream: int = 0) -> float:
     return (bits_scalar(key, counter, stream) >> 11) * _INV_2_53
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
-    return z ^ (z >> np.uint64(31))
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_U_M1, _U_M2, _U_GOLDEN = np.uint64(_M1), np.uint64(_M2), np.uint64(_GOLDEN)
+
+
+def _mix_(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer, in place on a fresh uint64 array (this is the hot path of every vector step)."""
+    z ^= z >> _S30
+    z *= _U_M1
+    z ^= z >> _S27
+    z *= _U_M2
+    z ^= z >> _S31
+    return z
 
 
 def bits(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarray:
     """64 random bits per copy (uint64 array), from per-copy keys and counters (uint64 arrays)."""
     with np.errstate(over="ignore"):
-        z = keys ^ (counters * np.uint64(_GOLDEN)) ^ np.uint64((stream * _STREAM) & _MASK)
-        return _mix(_mix(z))
+        z = counters * _U_GOLDEN
+        z ^= keys
+        if stream:
+            z ^= np.uint64((stream * _STREAM) & _MASK)
+        return _mix_(_mix_(z))
 
 
 def uniform(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarray:

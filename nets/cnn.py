@@ -78,5 +78,6 @@ def cnn(in_shape: Sequence[int], channels: Sequence[int], kernel_sizes, strides=
         layers += dense_stack(features, head[:-1], activation, dropout, batch_norm)
         width = int(head[-2]) if len(head) > 1 else features
         layers.append(nn.Linear(width, int(head[-1])))
-        layers.append(output_unit(output))
+        if output != "linear":
+            layers.append(output_unit(output))
     return nn.Sequential(*layers)

@@ -44,5 +44,6 @@ def mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int, activation: str 
     layers = dense_stack(int(in_dim), hidden_sizes, activation, dropout, batch_norm)
     width = int(hidden_sizes[-1]) if len(hidden_sizes) else int(in_dim)
     layers.append(nn.Linear(width, int(out_dim)))
-    layers.append(output_unit(output))
+    if output != "linear":
+        layers.append(output_unit(output))
     return initialize(nn.Sequential(*layers), init, activation)
