@@ -19,6 +19,9 @@ class BatchedGame(ABC):
     exactly 1. So copy i's draws depend only on its key and its own history, and N copies stepped together
     give bit-for-bit what N single envs give.
 
+    `score[i]` is copy i's score in its current episode, as the game counts points (shown when rendering and
+    returned in info["score"]); `reset` zeroes it for the copies it resets and `step` updates it.
+
     `step` must be total: well defined (no exception, no out-of-range index) for every copy, even one that
     has just terminated; the vector env discards such a copy's results and resets it.
     """
@@ -29,6 +32,10 @@ class BatchedGame(ABC):
     channel_names: tuple[str, ...] = ()
     #: RGB colour of each channel when drawn as pixel art (later channels paint over earlier ones).
     channel_colors: tuple[tuple[int, int, int], ...] = ()
+    #: Largest value an observation cell takes (the Box high); 1 for 0/1 planes.
+    observation_high: int = 1
+    #: Steps per second when a person plays it (the env's metadata["render_fps"]).
+    render_fps: int = 10
 
     def __init__(self, num_envs: int, height: int, width: int):
         if num_envs < 1:
@@ -61,9 +68,14 @@ class BatchedGame(ABC):
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Advance every copy by one move. actions: int64 (N,) already range-checked.
 
-        Returns (reward float32 (N,), terminated bool (N,)); advances every counter by 1.
+        Returns (reward float32 (N,), terminated bool (N,)) as new arrays (the vector env edits them in place
+        for copies it resets); advances every counter by 1.
         """
 
     @abstractmethod
     def observe(self) -> np.ndarray:
-        """The observation of every copy: uint8 (N, C, H, W) with values 0/1 (or small counts)."""
+        """The observation of every copy: uint8 (N, C, H, W) with values 0..observation_high.
+
+        Returns a new array the caller owns (not a buffer reused by the next call): wrappers hand it to users
+        who keep observations, e.g. in a replay buffer.
+        """

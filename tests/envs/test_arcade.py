@@ -1,0 +1,281 @@
+"""The game wrappers (envs/arcade.py): Gymnasium API, seeding, pickling, errors, rendering, vector == singles."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pygame
+import pytest
+from equivalence import assert_vector_matches_singles
+from gymnasium.utils.env_checker import check_env
+from gymnasium.vector import AutoresetMode
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import envs  # noqa: F401  (registers the ids)
+from envs.arcade import GameEnv, GameVectorEnv, resolve_game
+from envs.arcade_render import CELL_PX, SCORE_BAR_PX
+from envs.catch import CatchGame
+
+GAME_IDS = ["mdparcade/Catch-v0", "mdparcade/Breakout-v0"]
+# SB3 calls any uint8 (C, H, W) Box an image and warns that ours is 0/1 and small: true, and intended.
+SB3_IMAGE_WARNINGS = ("upper and lower bounds are not in [0, 255]", "minimal resolution for an image")
+
+
+class _NoWaitClock:
+    """Stands in for pygame.time.Clock so "human" rendering does not sleep to keep render_fps in tests."""
+
+    def tick(self, fps: float = 0) -> int:
+        return 0
+
+
+@pytest.fixture
+def no_frame_wait(monkeypatch):
+    monkeypatch.setattr(pygame.time, "Clock", _NoWaitClock)
+
+
+def _rollout(env: gym.Env, seed: int, actions: list[int]) -> list[tuple]:
+    obs, _ = env.reset(seed=seed)
+    trajectory = [(obs.tobytes(),)]
+    for action in actions:
+        obs, reward, terminated, truncated, info = env.step(action)
+        trajectory.append((obs.tobytes(), reward, terminated, truncated, info["score"]))
+        if terminated or truncated:
+            obs, _ = env.reset()
+            trajectory.append((obs.tobytes(),))
+    return trajectory
+
+
+@pytest.mark.parametrize("env_id", GAME_IDS)
+@pytest.mark.parametrize("render_mode", [None, "rgb_array", "human"])
+def test_gymnasium_and_sb3_checkers_pass(env_id, render_mode, no_frame_wait):
+    env = gym.make(env_id, render_mode=render_mode)
+    check_env(env.unwrapped)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sb3_check_env(env.unwrapped, warn=True)
+    unexpected = [str(w.message) for w in caught if not any(s in str(w.message) for s in SB3_IMAGE_WARNINGS)]
+    assert unexpected == []
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", GAME_IDS)
+def test_same_seed_same_trajectory_and_seeds_differ(env_id):
+    actions = np.random.default_rng(0).integers(0, 3, size=200).tolist()
+    first = _rollout(gym.make(env_id), 11, actions)
+    assert _rollout(gym.make(env_id), 11, actions) == first
+    others = [_rollout(gym.make(env_id), seed, actions) for seed in range(12, 20)]
+    assert any(other != first for other in others)
+
+
+def test_reset_without_seed_continues_the_stream_and_first_one_is_random():
+    seeded = gym.make("mdparcade/Catch-v0")
+    seeded.reset(seed=3)
+    starts = [seeded.reset()[0].tobytes() for _ in range(20)]
+    replay = gym.make("mdparcade/Catch-v0")
+    replay.reset(seed=3)
+    assert [replay.reset()[0].tobytes() for _ in range(20)] == starts
+    assert len(set(starts)) > 1  # the ball starts in different columns: the stream moved on
+    unseeded_keys = set()
+    for _ in range(4):
+        env = gym.make("mdparcade/Catch-v0")
+        env.reset()
+        unseeded_keys.add(int(env.unwrapped.game.keys[0]))
+    assert len(unseeded_keys) == 4
+
+
+@pytest.mark.parametrize("env_id", GAME_IDS)
+def test_pickled_env_continues_identically(env_id):
+    env = gym.make(env_id, render_mode="rgb_array")
+    env.reset(seed=5)
+    for action in [0, 2, 2, 1]:
+        env.step(action)
+    env.render()
+    clone = pickle.loads(pickle.dumps(env))
+    for action in np.random.default_rng(1).integers(0, 3, size=60):
+        expected = env.step(int(action))
+        got = clone.step(int(action))
+        assert np.array_equal(expected[0], got[0]) and expected[1:] == got[1:]
+        assert np.array_equal(env.render(), clone.render())
+        if expected[2] or expected[3]:
+            assert np.array_equal(env.reset()[0], clone.reset()[0])
+
+
+@pytest.mark.parametrize("bad_action", [3, -1, 100])
+def test_single_env_rejects_out_of_range_action(bad_action):
+    env = GameEnv(CatchGame)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=rf"action {bad_action} is out of range: valid actions are 0\.\.2"):
+        env.step(bad_action)
+
+
+@pytest.mark.parametrize("bad_action", [1.5, "left", None])
+def test_single_env_rejects_non_integer_action(bad_action):
+    env = GameEnv(CatchGame)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be an integer"):
+        env.step(bad_action)
+
+
+def test_single_env_accepts_numpy_integer_actions():
+    env = GameEnv(CatchGame)
+    env.reset(seed=0)
+    env.step(np.int64(2))
+    env.step(np.array(0))
+    assert env.unwrapped.game.paddle_col[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("actions", "message"),
+    [
+        (np.array([0, 1, 3, 1]), r"action 3 of copy 2 is out of range: valid actions are 0\.\.2"),
+        (np.array([0, -1, 1, 1]), r"action -1 of copy 1 is out of range"),
+        (np.array([0, 1, 2]), r"actions must have shape \(4,\), got shape \(3,\)"),
+        (np.zeros((4, 1), dtype=np.int64), r"actions must have shape \(4,\)"),
+        (np.array([0.0, 1.0, 2.0, 1.0]), "actions must be integers, got dtype float64"),
+    ],
+)
+def test_vector_env_rejects_bad_actions(actions, message):
+    env = GameVectorEnv(CatchGame, num_envs=4)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=message):
+        env.step(actions)
+
+
+def test_bad_constructor_arguments_raise_value_errors():
+    with pytest.raises(ValueError, match="cannot load game 'envs.catch:NoSuchGame'"):
+        resolve_game("envs.catch:NoSuchGame")
+    with pytest.raises(ValueError, match="BatchedGame subclass"):
+        resolve_game(dict)
+    with pytest.raises(ValueError, match="render_mode must be None or one of"):
+        GameEnv(CatchGame, render_mode="ansi")
+    with pytest.raises(ValueError, match="max_episode_steps must be >= 1"):
+        GameVectorEnv(CatchGame, num_envs=2, max_episode_steps=0)
+    with pytest.raises(ValueError, match="num_envs must be >= 1"):
+        GameVectorEnv(CatchGame, num_envs=0)
+
+
+def test_make_vec_builds_the_native_vector_env_with_gymnasium_kwargs():
+    env = gym.make_vec(
+        "mdparcade/Breakout-v0",
+        num_envs=3,
+        vectorization_mode="vector_entry_point",
+        max_episode_steps=17,
+        render_mode="rgb_array",
+    )
+    assert isinstance(env.unwrapped, GameVectorEnv)
+    assert env.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    assert env.unwrapped.max_episode_steps == 17
+    assert env.single_observation_space == gym.spaces.Box(0, 1, (4, 10, 10), np.uint8)
+    assert env.observation_space.shape == (3, 4, 10, 10)
+    assert env.single_action_space == gym.spaces.Discrete(3)
+    obs, info = env.reset(seed=0)
+    assert obs.shape == (3, 4, 10, 10) and obs.dtype == np.uint8 and info == {}
+    assert gym.make_vec("mdparcade/Catch-v0", num_envs=2).unwrapped.max_episode_steps == 100
+
+
+def test_vector_env_returns_fresh_arrays_the_caller_can_keep():
+    env = gym.make_vec("mdparcade/Catch-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    first, _ = env.reset(seed=0)
+    kept = first.copy()
+    second = env.step(np.array([0, 2]))[0]
+    assert np.array_equal(first, kept) and not np.array_equal(first, second)
+
+
+def test_vector_reset_mask_resets_only_chosen_copies():
+    env = GameVectorEnv(CatchGame, num_envs=3)
+    env.reset(seed=0)
+    for _ in range(4):
+        obs, *_ = env.step(np.array([1, 1, 1]))
+    mask = np.array([False, True, False])
+    new_obs, _ = env.reset(options={"reset_mask": mask})
+    assert np.array_equal(new_obs[[0, 2]], obs[[0, 2]])
+    assert new_obs[1, 1, 0].sum() == 1  # copy 1's ball is back on the top row
+    with pytest.raises(ValueError, match=r"reset_mask'\] must be a bool array of shape \(3,\)"):
+        env.reset(options={"reset_mask": np.array([1, 0, 1])})
+
+
+def test_vector_env_truncates_and_autoresets_on_the_next_step():
+    env = GameVectorEnv("envs.breakout:BreakoutGame", num_envs=2, max_episode_steps=3)
+    env.reset(seed=0)
+    truncations = [env.step(np.array([1, 1]))[3].tolist() for _ in range(4)]
+    assert truncations == [[False, False], [False, False], [True, True], [False, False]]
+    assert env.episode_steps.tolist() == [0, 0]  # step 4 was the autoreset
+
+
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    action_seed=st.integers(0, 2**31 - 1),
+    env_id=st.sampled_from(GAME_IDS),
+    max_episode_steps=st.sampled_from([None, 5, 23]),
+)
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_vector_env_matches_single_envs(seed, action_seed, env_id, max_episode_steps):
+    counts = assert_vector_matches_singles(env_id, 64, 40, seed, action_seed, max_episode_steps)
+    assert counts["terminations"] + counts["truncations"] > 0
+
+
+@pytest.mark.parametrize("env_id", GAME_IDS)
+def test_vector_env_matches_single_envs_over_ten_thousand_steps(env_id):
+    # 1e4 vector steps against single envs stepped through gym.make's wrappers; 2 copies keep it to seconds.
+    counts = assert_vector_matches_singles(env_id, 2, 10_000, seed=2024, action_seed=7, max_episode_steps=60)
+    assert counts["terminations"] > 100
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", GAME_IDS)
+def test_sixty_four_copies_match_single_envs_over_ten_thousand_steps(env_id):
+    assert_vector_matches_singles(env_id, 64, 10_000, seed=99, action_seed=3)
+
+
+@pytest.mark.parametrize("env_id", GAME_IDS)
+def test_rgb_array_frame_is_the_window_content(env_id, no_frame_wait):
+    shown = gym.make(env_id, render_mode="human")
+    drawn = gym.make(env_id, render_mode="rgb_array")
+    shown.reset(seed=8)
+    drawn.reset(seed=8)
+    for action in [0, 0, 2, 1, 2]:
+        shown.step(action)
+        drawn.step(action)
+        window = pygame.surfarray.array3d(pygame.display.get_surface()).swapaxes(0, 1)
+        assert np.array_equal(drawn.render(), window)
+    shown.close()
+    assert not pygame.display.get_init()
+
+
+@pytest.mark.parametrize("env_id", GAME_IDS)
+def test_rgb_array_shows_each_channel_in_its_colour(env_id):
+    env = gym.make(env_id, render_mode="rgb_array")
+    obs, _ = env.reset(seed=1)
+    frame = env.render()
+    game = env.unwrapped.game
+    assert frame.shape == (game.height * CELL_PX + SCORE_BAR_PX, game.width * CELL_PX, 3)
+    assert frame.dtype == np.uint8
+    centre = CELL_PX // 2
+    for channel in range(obs.shape[0]):
+        for row, col in zip(*np.nonzero(obs[channel])):
+            if not obs[channel + 1 :, row, col].any():  # later channels paint over earlier ones
+                pixel = frame[row * CELL_PX + centre, col * CELL_PX + centre]
+                assert tuple(pixel) == game.channel_colors[channel]
+
+
+def test_vector_render_tiles_the_first_copies():
+    env = GameVectorEnv(CatchGame, num_envs=6, render_mode="rgb_array", render_copies=4)
+    env.reset(seed=0)
+    frame = env.render()
+    board_height, board_width = 10 * CELL_PX + SCORE_BAR_PX, 5 * CELL_PX
+    assert frame.shape[0] > 2 * board_height and frame.shape[1] > 2 * board_width
+    single = GameEnv(CatchGame, render_mode="rgb_array")
+    single.reset(seed=0)  # copy 0 of a vector reset with seed 0 is seeded 0
+    assert np.array_equal(frame[:board_height, :board_width], single.render())
+
+
+def test_keys_to_action_maps_arrow_keys_and_noop():
+    env = gym.make("mdparcade/Breakout-v0")
+    assert env.get_wrapper_attr("get_keys_to_action")() == {(pygame.K_LEFT,): 0, (pygame.K_RIGHT,): 2}
+    assert env.unwrapped.noop_action == 1
+    assert env.metadata["render_fps"] == env.unwrapped.game.render_fps

@@ -1,0 +1,84 @@
+"""`mdparcade play`: keyboard play through gymnasium.utils.play, driven headless by scripted pygame events."""
+
+from __future__ import annotations
+
+import pygame
+import pytest
+
+from envs.arcade import GameEnv
+from experiments.cli import main
+from experiments.commands.play import RepeatLastAction, play_env
+
+
+def _key(event_type: int, key: int) -> pygame.event.Event:
+    return pygame.event.Event(event_type, key=key, mod=0, unicode="", scancode=0)
+
+
+def test_keys_posted_to_the_window_drive_the_paddle_and_quit_returns_cleanly():
+    matplotlib = pytest.importorskip("matplotlib")
+    backend = matplotlib.get_backend()
+    played = []
+
+    def post_events_after_each_step(obs, next_obs, action, reward, terminated, truncated, info):
+        played.append(action)
+        script = {1: _key(pygame.KEYDOWN, pygame.K_LEFT), 3: _key(pygame.KEYUP, pygame.K_LEFT),
+                  5: pygame.event.Event(pygame.QUIT)}
+        if len(played) in script:
+            pygame.event.post(script[len(played)])
+
+    play_env("mdparcade/Breakout-v0", fps=1000, zoom=0.5, seed=0, callback=post_events_after_each_step)
+    assert played == [1, 0, 0, 1, 1]  # NOOP until LEFT is held, LEFT while held, NOOP after release
+    assert not pygame.display.get_init()
+    assert matplotlib.get_backend() == backend  # gymnasium.utils.play's switch to TkAgg was undone
+
+
+def test_escape_quits():
+    played = []
+
+    def press_escape(*transition):
+        played.append(transition[2])
+        pygame.event.post(_key(pygame.KEYDOWN, pygame.K_ESCAPE))
+
+    play_env("mdparcade/Catch-v0", fps=1000, callback=press_escape)
+    assert played == [1]
+
+
+class _ScriptedEvents:
+    """Replaces pygame.event.get: one scripted list of events per call, then QUIT."""
+
+    def __init__(self, script):
+        self.script = list(script)
+
+    def __call__(self, *args, **kwargs):
+        return self.script.pop(0) if self.script else [pygame.event.Event(pygame.QUIT)]
+
+
+@pytest.mark.parametrize(("turn_based", "expected_actions"), [(False, [2, 1, 1, 1]), (True, [2])])
+def test_turn_based_envs_step_only_on_a_key_press(monkeypatch, turn_based, expected_actions):
+    monkeypatch.setattr(GameEnv, "metadata", {**GameEnv.metadata, "play_wait_on_player": turn_based})
+    script = [[_key(pygame.KEYDOWN, pygame.K_RIGHT)], [_key(pygame.KEYUP, pygame.K_RIGHT)], [], []]
+    monkeypatch.setattr(pygame.event, "get", _ScriptedEvents(script))
+    played = []
+    play_env("mdparcade/Catch-v0", fps=1000, callback=lambda *transition: played.append(transition[2]))
+    assert played == expected_actions
+
+
+def test_unknown_env_id_lists_the_mdparcade_ids(capsys):
+    with pytest.raises(ValueError, match=r"unknown env id 'mdparcade/Pong-v0'.*mdparcade/Breakout-v0"):
+        play_env("mdparcade/Pong-v0")
+    assert main(["play", "CartPole-v1"]) == 2
+    assert "unknown env id 'CartPole-v1'; the mdparcade ids are:" in capsys.readouterr().err
+
+
+def test_bad_fps_and_zoom_are_rejected():
+    with pytest.raises(ValueError, match="--fps must be >= 1, got 0"):
+        play_env("mdparcade/Catch-v0", fps=0)
+    with pytest.raises(ValueError, match="--zoom must be > 0"):
+        play_env("mdparcade/Catch-v0", zoom=-1.0)
+
+
+def test_repeat_last_action_replays_the_last_key_for_games_without_a_noop():
+    import gymnasium as gym
+
+    env = RepeatLastAction(gym.make("mdparcade/Catch-v0"))
+    assert [env.action(a) for a in (-1, 2, -1, -1, 0, -1)] == [0, 2, 2, 2, 0, 0]
