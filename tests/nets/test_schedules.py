@@ -8,6 +8,7 @@ def lrs(scheduler, optimizer, steps, metrics=None):
     values = []
     for t in range(steps):
         values.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()  # no gradients: a no-op, but keeps torch's step-order check quiet
         scheduler.step(metrics[t]) if metrics is not None else scheduler.step()
     return values
 
