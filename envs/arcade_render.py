@@ -7,11 +7,8 @@ window show the same pixels.
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
-
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 CELL_PX = 32
 SCORE_BAR_PX = 28
@@ -69,8 +66,9 @@ class PixelArtRenderer:
             board_rows * self.board_size[1] + (board_rows - 1) * BOARD_GAP_PX,
         )
         self.surface = None
-        self.window = None
-        self.clock = None
+        from envs.window import Window  # pygame loads only once something is rendered
+
+        self.window = Window(self.size, caption)
 
     def draw(self, observations: np.ndarray, scores: np.ndarray) -> None:
         """Draw the frame: observations uint8 (B, C, H, W), scores int (B,) with B <= num_boards."""
@@ -94,29 +92,13 @@ class PixelArtRenderer:
 
     def rgb_array(self) -> np.ndarray:
         """The last drawn frame: uint8 (height_px, width_px, 3)."""
-        import pygame
+        from envs.window import surface_pixels
 
-        return np.ascontiguousarray(pygame.surfarray.array3d(self.surface).swapaxes(0, 1))
+        return surface_pixels(self.surface)
 
     def show(self, fps: int) -> None:
         """Put the last drawn frame in the window (opened on first use) and wait to keep `fps` frames/s."""
-        import pygame
-
-        # Reopen if another env closed the display (pygame has one window per process) or replaced it.
-        if self.window is None or pygame.display.get_surface() is not self.window:
-            pygame.display.init()
-            pygame.display.set_caption(self.caption)
-            self.window = pygame.display.set_mode(self.size)
-            self.clock = pygame.time.Clock()
-        self.window.blit(self.surface, (0, 0))
-        pygame.event.pump()
-        pygame.display.flip()
-        self.clock.tick(fps)
+        self.window.show(self.surface, fps)
 
     def close(self) -> None:
-        if self.window is not None:
-            import pygame
-
-            pygame.display.quit()
-            self.window = None
-            self.clock = None
+        self.window.close()

@@ -10,6 +10,15 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 
+def move_paddle_(paddle: np.ndarray, actions: np.ndarray, width: int) -> np.ndarray:
+    """Move paddles (int64 (N,), in place) by actions 0 LEFT, 1 STAY, 2 RIGHT; they stop at the walls."""
+    paddle += actions
+    paddle -= 1
+    np.maximum(paddle, 0, out=paddle)  # np.clip costs more per call than these two
+    np.minimum(paddle, width - 1, out=paddle)
+    return paddle
+
+
 class BatchedGame(ABC):
     """Rules of one game for N copies. Every state array has a leading axis of length N.
 

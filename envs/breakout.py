@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from envs import rng
-from envs.batched_game import BatchedGame
+from envs.batched_game import BatchedGame, move_paddle_
 
 SIDE = 10
 BRICK_ROWS = (1, 2, 3)
@@ -74,11 +74,7 @@ class BreakoutGame(BatchedGame):
         self.counters[mask] += np.uint64(1)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        paddle = self.paddle_col
-        paddle += actions
-        paddle -= 1
-        np.maximum(paddle, 0, out=paddle)  # np.clip costs more per call than these two
-        np.minimum(paddle, SIDE - 1, out=paddle)
+        move_paddle_(self.paddle_col, actions, SIDE)
         np.copyto(self.trail_row, self.ball_row)
         np.copyto(self.trail_col, self.ball_col)
 

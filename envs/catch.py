@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from envs import rng
-from envs.batched_game import BatchedGame
+from envs.batched_game import BatchedGame, move_paddle_
 
 ROWS = 10
 COLUMNS = 5
@@ -45,11 +45,7 @@ class CatchGame(BatchedGame):
         self.counters[mask] += np.uint64(1)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        paddle = self.paddle_col
-        paddle += actions
-        paddle -= 1
-        np.maximum(paddle, 0, out=paddle)  # np.clip costs more per call than these two
-        np.minimum(paddle, COLUMNS - 1, out=paddle)
+        paddle = move_paddle_(self.paddle_col, actions, COLUMNS)
         # min() keeps a copy that already landed on the last row there (step must be total).
         ball_row = self.ball_row
         ball_row += 1

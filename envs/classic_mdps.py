@@ -116,10 +116,7 @@ class TabularMDPEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        if seed is not None:
-            self.key, self.counter = rng.seed_to_key(seed), 0
-        elif self.key is None:
-            self.key, self.counter = rng.random_key(self.np_random), 0
+        self.key, self.counter = rng.stream_after_reset(seed, self.key, self.counter, self.np_random)
         self.state = self.transitions.sample_start(rng.uniform_scalar(self.key, self.counter))
         self.counter += 1
         self.elapsed_steps = 0

@@ -160,11 +160,7 @@ class GridWorldEnv(gym.Env):
     # Gymnasium API ----------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        if seed is not None:
-            self.key, self.counter = rng.seed_to_key(seed), 0
-        elif self.key is None:
-            self.key, self.counter = rng.random_key(self.np_random), 0
-        # A reset without a seed continues the key's stream, as the vector env's autoreset does.
+        self.key, self.counter = rng.stream_after_reset(seed, self.key, self.counter, self.np_random)
         self.state = self.transitions.sample_start(rng.uniform_scalar(self.key, self.counter))
         self.counter += 1
         self.last_action = None
@@ -215,7 +211,9 @@ class GridWorldEnv(gym.Env):
             self._renderer = GridRenderer(self.rows, caption=self._caption())
         surface = self._renderer.draw(self.state, self.overlay_values, self.overlay_policy)
         if self.render_mode == "rgb_array":
-            return self._renderer.to_array(surface)
+            from envs.window import surface_pixels
+
+            return surface_pixels(surface)
         self._renderer.show(surface, self.metadata["render_fps"])
         return None
 

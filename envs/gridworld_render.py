@@ -5,15 +5,11 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from envs.gridworld_maps import CLIFF, FLOOR, GOAL, HOLE, START, WALL
 from envs.gridworld_model import MOVES
-
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-import pygame  # noqa: E402  (after the environment variable that silences its banner)
+from envs.window import Window, pygame
 
 CELL_COLORS = {
     FLOOR: (236, 236, 236),
@@ -60,8 +56,7 @@ class GridRenderer:
         self.open_cells = np.array([char in (FLOOR, START) for char in cells])
         self.glyph_cells = {s: char for s, char in enumerate(cells) if char in (GOAL, HOLE)}
         self.surface = pygame.Surface(self.size)
-        self.window = None
-        self.clock = None
+        self.window = Window(self.size, caption)
 
     def draw(self, state: int | None, values=None, policy=None) -> pygame.Surface:
         """The frame for the agent at `state` (None: no agent), values (S,) heatmap, policy (S,) arrows."""
@@ -102,25 +97,9 @@ class GridRenderer:
         base_right = (cx - dc * half * 0.6 + dr * half * 0.6, cy - dr * half * 0.6 - dc * half * 0.6)
         pygame.draw.polygon(self.surface, ARROW_COLOR, (tip, base_left, base_right))
 
-    @staticmethod
-    def to_array(surface: pygame.Surface) -> np.ndarray:
-        """uint8 (H, W, 3) pixels of a surface."""
-        width, height = surface.get_size()
-        return np.frombuffer(pygame.image.tobytes(surface, "RGB"), dtype=np.uint8).reshape(height, width, 3).copy()
-
     def show(self, surface: pygame.Surface, fps: int) -> None:
         """Blit the frame to the window (opened on first use) and keep the window responsive."""
-        if self.window is None:
-            pygame.display.init()
-            pygame.display.set_caption(self.caption)
-            self.window = pygame.display.set_mode(self.size)
-            self.clock = pygame.time.Clock()
-        self.window.blit(surface, (0, 0))
-        pygame.event.pump()
-        pygame.display.flip()
-        self.clock.tick(fps)
+        self.window.show(surface, fps)
 
     def close(self) -> None:
-        if self.window is not None:
-            pygame.display.quit()
-            self.window = None
+        self.window.close()

@@ -36,6 +36,20 @@ def random_key(np_random: np.random.Generator) -> int:
     return int(np_random.integers(0, 1 << 63, dtype=np.int64)) * 2 + 1
 
 
+def stream_after_reset(seed: int | None, key: int | None, counter: int,
+                       np_random: np.random.Generator) -> tuple[int, int]:
+    """The (key, counter) a single env draws from after `reset(seed=seed)`.
+
+    A seed starts a fresh stream; no seed continues the current one (as a vector env's autoreset does), or
+    starts one from `np_random` if there is none yet.
+    """
+    if seed is not None:
+        return seed_to_key(seed), 0
+    if key is None:
+        return random_key(np_random), 0
+    return key, counter
+
+
 def bits_scalar(key: int, counter: int, stream: int = 0) -> int:
     """64 random bits for one copy; equals `bits(...)` element for element."""
     z = (key ^ ((counter * _GOLDEN) & _MASK) ^ ((stream * _STREAM) & _MASK)) & _MASK
