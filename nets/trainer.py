@@ -38,7 +38,11 @@ class History:
 
 def as_tensor(data) -> torch.Tensor:
     """Floats become float32, integers int64 (class labels), on the CPU."""
-    tensor = torch.as_tensor(np.asarray(data) if not isinstance(data, torch.Tensor) else data)
+    if not isinstance(data, torch.Tensor):
+        data = np.asarray(data)
+        if not data.flags.writeable:  # torch cannot share memory with a read-only array (e.g. a memmap)
+            data = data.copy()
+    tensor = torch.as_tensor(data)
     return tensor.float() if tensor.is_floating_point() else tensor.long()
 
 

@@ -130,7 +130,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         if dtype == torch.float64:
             model = copy.deepcopy(model).double()
         fn = getattr(model, fn_name)
-        x = torch.as_tensor(np.asarray(data), dtype=dtype, device=device)
+        x = torch.tensor(np.asarray(data), dtype=dtype, device=device)  # a copy: the input may be read-only
         return np.concatenate([fn(x[i:i + 1024]).cpu().double().numpy() for i in range(0, len(x), 1024)])
 
     def transform(self, X) -> np.ndarray:
