@@ -12,7 +12,7 @@ from typing import Any
 
 import gymnasium as gym
 
-import envs
+from experiments.env_models import resolve_env_id
 
 # play() is told this instead of a real action when no key is held in a game without a do-nothing action.
 _REPEAT_LAST = -1
@@ -60,10 +60,6 @@ def _gymnasium_play() -> Callable[..., None]:
     return play
 
 
-def mdparcade_ids() -> list[str]:
-    return sorted(envs.register_envs())
-
-
 def play_env(
     env_id: str,
     fps: int | None = None,
@@ -77,9 +73,7 @@ def play_env(
     press; games step at `fps` (default metadata["render_fps"]) and play their `noop_action` when no key is
     held. callback: as in gymnasium.utils.play.play, called after every step.
     """
-    ids = mdparcade_ids()
-    if env_id not in ids:
-        raise ValueError(f"unknown env id {env_id!r}; the mdparcade ids are: {', '.join(ids)}")
+    env_id = resolve_env_id(env_id)
     if fps is not None and fps < 1:
         raise ValueError(f"--fps must be >= 1, got {fps}")
     if zoom is not None and zoom <= 0:

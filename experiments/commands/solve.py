@@ -13,14 +13,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from agents.planning import (
-    Model,
-    PlanningResult,
-    SparseMDP,
-    policy_iteration,
-    success_probability,
-    value_iteration,
-)
+from agents.planning import Model, PlanningResult, policy_iteration, success_probability, value_iteration
+from experiments.env_models import exact_model, goal_mask, resolve_env_id
 
 ARROWS = ("←", "↓", "→", "↑")  # the gridworlds' action order: 0 left, 1 down, 2 right, 3 up
 METHODS = {"vi": ("value iteration", value_iteration), "pi": ("policy iteration", policy_iteration)}
@@ -64,38 +58,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         env.close()
     return 0
-
-
-def resolve_env_id(env_id: str) -> str:
-    """The registered mdparcade id for `env_id` (the `mdparcade/` prefix may be left out)."""
-    import envs  # noqa: F401  (registers the mdparcade ids)
-
-    ours = sorted(name for name in gym.registry if name.startswith("mdparcade/"))
-    for candidate in (env_id, f"mdparcade/{env_id}"):
-        if candidate in ours:
-            return candidate
-    raise ValueError(f"unknown env id {env_id!r}; the mdparcade ids are: {', '.join(ours)}")
-
-
-def exact_model(env: gym.Env) -> Model:
-    """The env's model for the planners: sparse from its successor tables when it has them (any size of
-    map), else its dense `env.unwrapped.mdp`."""
-    unwrapped = env.unwrapped
-    table = getattr(unwrapped, "transitions", None)
-    if table is not None:
-        # cum holds cumulative probabilities padded with 2.0; the last real entry is exactly 1.0.
-        probabilities = np.diff(np.minimum(table.cum, 1.0), axis=1, prepend=0.0)
-        return SparseMDP.from_successors(table.next, probabilities, table.reward, table.terminal, table.start)
-    if getattr(unwrapped, "mdp", None) is None:
-        raise ValueError(f"{env.spec.id if env.spec else env} has no exact model (env.unwrapped.mdp); "
-                         "solve works on the gridworld envs")
-    return unwrapped.mdp
-
-
-def goal_mask(env: gym.Env) -> np.ndarray | None:
-    """(S,) bool: the goal cells 'G' of a gridworld, or None for an env without a text map."""
-    rows = getattr(env.unwrapped, "rows", None)
-    return None if rows is None else np.array(list("".join(rows))) == "G"
 
 
 def solution_summary(env: gym.Env, model: Model, result: PlanningResult) -> str:

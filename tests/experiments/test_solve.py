@@ -12,7 +12,8 @@ import pytest
 import envs  # noqa: F401  (registers the mdparcade ids)
 from agents.planning import success_probability, value_iteration
 from experiments.cli import main
-from experiments.commands.solve import goal_mask, policy_arrows
+from experiments.commands.solve import policy_arrows
+from experiments.env_models import goal_mask
 
 
 def printed_number(text: str, label: str) -> float:
