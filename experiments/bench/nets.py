@@ -55,11 +55,11 @@ def ours(model, X, y, epochs, batch_size, device) -> float:
     return epochs * len(X) / (time.perf_counter() - start)
 
 
-def run(epochs: int = 3, batch_size: int = 128) -> str:
+def run(epochs: int = 3, batch_size: int = 128, num_samples: int = 8192) -> str:
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     rows = []
     for name, (build, shape) in CASES.items():
-        X, y = synthetic(shape)
+        X, y = synthetic(shape, num_samples)
         for device in devices:
             torch.manual_seed(0)
             ours(build(), X, y, 1, batch_size, device)  # warm-up (allocator, kernels)
