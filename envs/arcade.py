@@ -223,11 +223,11 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         mask = self._reset_mask(options)
         if seed is not None:
             self.game.seed(mask, rng.seed_to_keys(seed, self.num_envs)[mask])
-            self._keyed |= mask
-        unkeyed = mask & ~self._keyed
-        if unkeyed.any():
-            keys = [rng.random_key(self.np_random) for _ in range(int(unkeyed.sum()))]
-            self.game.seed(unkeyed, np.array(keys, dtype=np.uint64))
+        else:
+            unkeyed = mask & ~self._keyed
+            if unkeyed.any():
+                keys = [rng.random_key(self.np_random) for _ in range(int(unkeyed.sum()))]
+                self.game.seed(unkeyed, np.array(keys, dtype=np.uint64))
         self._keyed |= mask
         self.game.reset(mask)
         self.episode_steps[mask] = 0

@@ -11,6 +11,7 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -148,7 +149,7 @@ class Trainer:
         torch.manual_seed(self.seed)
         self._shuffle = torch.Generator().manual_seed(self.seed)
         start, best = 0, {"loss": math.inf, "state": None, "bad_epochs": 0}
-        if self.resume and self.checkpoint_path is not None and _exists(self.checkpoint_path):
+        if self.resume and Path(self.checkpoint_path).is_file():
             start, best = self._restore()
         show = self.progress if self.progress is not None else sys.stderr.isatty()
         bar = tqdm(range(start, self.epochs), desc="train", disable=not show, leave=False)
@@ -232,12 +233,6 @@ class Trainer:
         if parts and isinstance(parts[0], (tuple, list)):
             return tuple(torch.cat([p[k] for p in parts]).cpu() for k in range(len(parts[0])))
         return torch.cat(parts).cpu()
-
-
-def _exists(path) -> bool:
-    from pathlib import Path
-
-    return Path(path).is_file()
 
 
 def _has_batch_norm(model: nn.Module) -> bool:
