@@ -11,12 +11,10 @@ import torch
 import envs  # noqa: F401  (registers the mdparcade ids)
 from agents.base import Agent
 from agents.planning import q_from_v, value_iteration
+from agents.schedules import Constant, ExponentialDecay, LinearDecay
 from agents.tabular import (
     SARSA,
-    Constant,
     ExpectedSARSA,
-    ExponentialDecay,
-    LinearDecay,
     QLearning,
     TabularConfig,
 )
