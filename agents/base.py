@@ -51,8 +51,9 @@ class Agent(ABC):
 
     @classmethod
     @abstractmethod
-    def _from_checkpoint(cls, checkpoint: dict, env=None) -> Agent:
-        """Rebuild an agent from `_checkpoint()`'s dict; `env` (optional) is attached for further learning."""
+    def _from_checkpoint(cls, checkpoint: dict, env=None, device: str = "auto") -> Agent:
+        """Rebuild an agent from `_checkpoint()`'s dict; `env` (optional) is attached for further learning;
+        `device` places deep agents' nets (tabular agents have none)."""
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the agent to `path` atomically (temp file in the same folder, then os.replace)."""
@@ -65,20 +66,23 @@ class Agent(ABC):
         return save_atomic(record, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, env=None) -> Agent:
+    def load(cls, path: str | os.PathLike, env=None, device: str = "auto") -> Agent:
         """Read an agent saved by `save`. `Agent.load` returns whatever class the file holds; a subclass's
         `load` insists on its own class. Missing, corrupt or foreign files raise CheckpointError (a
         ValueError) naming the file."""
         record = load_checkpoint(path, required=("format", "class", "agent"))
         if record["format"] != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path} is not an mdparcade agent file (format {record['format']!r})")
+        if record.get("version", 0) > CHECKPOINT_VERSION:
+            raise CheckpointError(f"{path} was written by a newer mdparcade (agent file version {record['version']}, "
+                                  f"this one reads up to {CHECKPOINT_VERSION})")
         saved_class = Agent._classes.get(record["class"])
         if saved_class is None:
             raise CheckpointError(f"{path} holds an unknown agent class {record['class']!r}")
         if cls is not Agent and not issubclass(saved_class, cls):
             raise CheckpointError(f"{path} holds a {record['class']}, not a {cls.__name__}")
         try:
-            return saved_class._from_checkpoint(record["agent"], env=env)
-        except (KeyError, TypeError, AttributeError) as err:
+            return saved_class._from_checkpoint(record["agent"], env=env, device=device)
+        except (KeyError, TypeError, AttributeError, RuntimeError) as err:
             raise CheckpointError(f"{path} holds an incomplete {record['class']} checkpoint: {err!r}") \
                 from err

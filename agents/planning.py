@@ -358,3 +358,27 @@ def success_probability(mdp: Model, policy: np.ndarray, goal: np.ndarray,
                         horizon: int | None = None) -> float:
     """Probability that an episode started from `mdp.start` enters a goal state (see reach_probabilities)."""
     return float(mdp.start @ reach_probabilities(mdp, policy, goal, horizon))
+
+
+def optimal_success_probability(mdp: Model, goal: np.ndarray, horizon: int | None = None,
+                                tol: float = 1e-12, max_iterations: int = 1_000_000) -> float:
+    """The highest probability, over all (time-dependent) policies, of entering a goal within `horizon` steps
+    from `mdp.start`, by backward induction: p_0 = [goal], p_{k+1}(s) = max_a sum_s' P(s, a, s') p_k(s') on
+    non-terminal states. Without `horizon`, the sweeps run until they change by less than `tol`."""
+    goal = np.asarray(goal, dtype=bool)
+    if goal.shape != (mdp.num_states,):
+        raise ValueError(f"goal must be a bool mask of shape ({mdp.num_states},), got {goal.shape}")
+    if horizon is not None and horizon < 0:
+        raise ValueError(f"horizon must be >= 0, got {horizon}")
+    T = transition_matrix(mdp)
+    live = ~np.asarray(mdp.terminal, dtype=bool)
+    probability = goal.astype(np.float64)
+    sweeps = horizon if horizon is not None else max_iterations
+    for _ in range(sweeps):
+        backed_up = np.asarray(T @ probability).reshape(mdp.num_actions, mdp.num_states).max(axis=0)
+        updated = np.where(live, backed_up, probability)
+        change = np.abs(updated - probability).max()
+        probability = updated
+        if horizon is None and change < tol:
+            break
+    return float(mdp.start @ probability)

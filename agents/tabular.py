@@ -153,7 +153,7 @@ class TabularAgent(Agent):
                 "num_timesteps": self.num_timesteps}
 
     @classmethod
-    def _from_checkpoint(cls, checkpoint: dict, env=None) -> TabularAgent:
+    def _from_checkpoint(cls, checkpoint: dict, env=None, device: str = "auto") -> TabularAgent:
         q_table = checkpoint["q_table"].numpy().astype(np.float64)
         if q_table.ndim != 2:
             raise ValueError(f"the saved Q-table has shape {tuple(q_table.shape)}, expected (S, A)")

@@ -80,3 +80,20 @@ def initialize(module: nn.Module, scheme: str, activation: str = "relu", convent
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
     return module
+
+
+@torch.no_grad()
+def orthogonal_init(module: nn.Module, gain: float = math.sqrt(2.0), output_gain: float | None = None) -> nn.Module:
+    """Orthogonal weights (Saxe et al. 2014) for every Linear/Conv layer of `module`, scaled by `gain`, and
+    by `output_gain` for the last Linear layer when given; biases become 0. Returns `module`.
+
+    Policy-gradient codes use gain sqrt(2) for ReLU/tanh hidden layers, 0.01 for a policy head (near-uniform
+    first actions) and 1 for a value head: one gain for the whole net is wrong for a head.
+    """
+    layers = [m for m in module.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+    for index, layer in enumerate(layers):
+        last = index == len(layers) - 1 and isinstance(layer, nn.Linear)
+        nn.init.orthogonal_(layer.weight, output_gain if last and output_gain is not None else gain)
+        if layer.bias is not None:
+            nn.init.zeros_(layer.bias)
+    return module

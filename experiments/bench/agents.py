@@ -1,0 +1,216 @@
+"""Deep agents against stable-baselines3: same env, same budget, same evaluator, several seeds, one torch
+thread, CPU. `python -m experiments.bench.agents [--seeds 5] [--contests ppo,dqn,...]`.
+
+Each contest prints both sides' hyperparameters and a table: wall-clock per seed (construction and learn),
+final evaluation (10 deterministic episodes on fixed seeds, the same for both sides) and seeds solved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from agents.evaluation import evaluate
+from experiments.algorithms import algorithm, preset
+from experiments.bench.common import machine_line, table
+from experiments.runs import exact_scorer
+
+SOLVED_CARTPOLE = 475.0
+MINATAR_CONTEXT = ("MinAtar (Young & Tian 2019) reports Breakout returns of roughly 5-15 after 5M frames "
+                   "for its DQN and actor-critic baselines")
+
+
+@dataclasses.dataclass
+class Side:
+    """One contestant: a name, how to build and train it for `steps` with `seed` (returns a predict
+    function), and the hyperparameters to print."""
+
+    name: str
+    train: Callable[[int, int], Callable]
+    hyperparameters: dict
+
+
+def ours(algo: str, env_id: str, **extra) -> Side:
+    cls = algorithm(algo)
+    settings = {**preset(algo, env_id), **extra}
+
+    def train(steps: int, seed: int):
+        agent = cls(env_id, device="cpu", seed=seed, **settings).learn(steps)
+        return lambda obs: agent.predict(obs)[0]
+
+    config = dataclasses.asdict(cls.config_class(**{k: v for k, v in settings.items()}))
+    return Side(f"ours {algo}", train, config)
+
+
+def sb3(algo: str, env_id: str, n_envs: int = 1, **kwargs) -> Side:
+    def train(steps: int, seed: int):
+        import stable_baselines3 as sb
+        from stable_baselines3.common.env_util import make_vec_env
+
+        import envs  # noqa: F401  (registers the mdparcade ids for gym.make)
+
+        env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+        model = getattr(sb, algo)("MlpPolicy", env, seed=seed, device="cpu", **kwargs).learn(steps)
+        return lambda obs: model.predict(obs, deterministic=True)[0]
+
+    shown = {k: (v.__name__ if callable(v) else v) for k, v in kwargs.items()}
+    return Side(f"SB3 {algo}", train, {"n_envs": n_envs, **shown})
+
+
+def linear(start: float):
+    """rl-zoo's lin_<start>: falls linearly to 0 over training (SB3 passes progress remaining, 1 -> 0)."""
+    def schedule(progress_remaining: float) -> float:
+        return progress_remaining * start
+    schedule.__name__ = f"lin_{start:g}"
+    return schedule
+
+
+def contests() -> dict[str, dict]:
+    cartpole = "CartPole-v1"
+    lake = "mdparcade/FrozenLake8x8-v0"
+    return {
+        "ppo": dict(env=cartpole, steps=100_000, score="eval", sides=[
+            ours("PPO", cartpole),
+            sb3("PPO", cartpole, n_envs=8, n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98, n_epochs=20,
+                ent_coef=0.0, learning_rate=linear(1e-3), clip_range=linear(0.2))]),
+        "dqn": dict(env=cartpole, steps=50_000, score="eval", sides=[
+            ours("DQN", cartpole),
+            sb3("DQN", cartpole, learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000,
+                gamma=0.99, target_update_interval=10, train_freq=256, gradient_steps=128,
+                exploration_fraction=0.16, exploration_final_eps=0.04, policy_kwargs=dict(net_arch=[256, 256]))]),
+        "a2c": dict(env=cartpole, steps=200_000, score="eval", sides=[
+            ours("A2C", cartpole), sb3("A2C", cartpole, n_envs=8, ent_coef=0.0)]),
+        "frozenlake": dict(env=lake, steps=300_000, score="exact", sides=[
+            ours("PPO", lake), ours("DQN", lake), sb3("PPO", lake)]),
+    }
+
+
+def score(env_id: str, predict, kind: str) -> float:
+    if kind == "exact":
+        gap, observations = exact_scorer(env_id, {}, gamma=0.99)
+        return gap(np.asarray(predict(observations)).reshape(-1))["success_probability"]
+    return evaluate(predict, env_id, episodes=10).mean
+
+
+def run_contest(name: str, spec: dict, seeds: list[int], scale: float = 1.0) -> tuple[str, list[dict]]:
+    steps = max(int(spec["steps"] * scale), 1)
+    lines = [f"## {name}: {spec['env']}, {steps:,} steps, seeds {seeds}"]
+    results = []
+    for side in spec["sides"]:
+        lines.append(f"{side.name}: {json.dumps(side.hyperparameters, default=str)}")
+        for seed in seeds:
+            started = time.perf_counter()
+            predict = side.train(steps, seed)
+            seconds = time.perf_counter() - started
+            results.append({"contest": name, "side": side.name, "seed": seed, "seconds": seconds,
+                            "score": score(spec["env"], predict, spec["score"])})
+    rows = []
+    for side in spec["sides"]:
+        mine = [r for r in results if r["side"] == side.name]
+        scores = [r["score"] for r in mine]
+        solved = sum(s >= SOLVED_CARTPOLE for s in scores) if spec["score"] == "eval" else ""
+        rows.append([side.name, float(np.mean([r["seconds"] for r in mine])), float(np.mean(scores)),
+                     float(np.min(scores)), f"{solved}/{len(seeds)}" if solved != "" else "-"])
+    what = "exact success within 200 steps" if spec["score"] == "exact" else "eval mean (10 episodes)"
+    lines.append(table(["side", "s per seed", f"{what}", "worst seed", "solved (>= 475)"], rows))
+    lines.append(verdict(name, rows))
+    return "\n".join(lines), results
+
+
+def verdict(name: str, rows: list[list]) -> str:
+    """The issue's floor for this contest, checked on the table's rows."""
+    baseline = next(r for r in rows if r[0].startswith("SB3"))
+    best = max((r for r in rows if r[0].startswith("ours")), key=lambda r: r[2])
+    speedup = baseline[1] / best[1]
+    if name in ("ppo", "dqn"):
+        needed = 3.0 if name == "ppo" else 2.0
+        ok = int(best[4].split("/")[0]) >= int(baseline[4].split("/")[0]) and speedup >= needed
+        return (f"{'meets' if ok else 'MISSES'}: {best[0]} solves {best[4]} vs {baseline[4]}, "
+                f"{speedup:.2f}x faster (floor: as many solved, {needed:g}x)")
+    if name == "frozenlake":
+        ok = best[2] >= baseline[2] and speedup >= 3.0
+        return (f"{'meets' if ok else 'MISSES'}: {best[0]} {best[2]:.3f} vs {baseline[2]:.3f}, {speedup:.2f}x "
+                f"faster (floor: at least SB3's success, 3x); optimum within 200 steps 0.913")
+    return f"report only: {best[0]} {best[2]:.1f} vs {baseline[2]:.1f}, {speedup:.2f}x faster"
+
+
+def catch_steps_to_solve(seed: int, budget: int = 100_000, every: int = 5_000, target: float = 0.9) -> dict:
+    """Our PPO (CNN) on Catch, evaluated every `every` steps: the first step count with eval mean >= 0.9."""
+    env_id = "mdparcade/Catch-v0"
+    cls = algorithm("PPO")
+    agent = cls(env_id, device="cpu", seed=seed, **preset("PPO", env_id))
+    found = {"steps": None}
+    marks = {"next": every}
+
+    def callback(a, info):
+        if a.num_timesteps >= marks["next"]:
+            marks["next"] = (a.num_timesteps // every + 1) * every
+            if evaluate(lambda obs: a.predict(obs)[0], env_id, episodes=10).mean >= target:
+                found["steps"] = a.num_timesteps
+                return False
+        return None
+
+    started = time.perf_counter()
+    agent.learn(budget, callback=callback)
+    return {"seed": seed, "steps": found["steps"], "seconds": time.perf_counter() - started}
+
+
+def breakout(seed: int, steps: int = 1_000_000) -> dict:
+    env_id = "mdparcade/Breakout-v0"
+    rng = np.random.default_rng(seed)
+    random_return = evaluate(lambda obs: rng.integers(3, size=len(obs)), env_id, episodes=100).mean
+    started = time.perf_counter()
+    agent = algorithm("PPO")(env_id, device="cpu", seed=seed, **preset("PPO", env_id)).learn(steps)
+    seconds = time.perf_counter() - started
+    trained = evaluate(lambda obs: agent.predict(obs)[0], env_id, episodes=100).mean
+    return {"seed": seed, "random": random_return, "ppo": trained, "seconds": seconds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--contests", default="ppo,dqn,a2c,frozenlake,catch,breakout")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every step budget (smoke runs)")
+    parser.add_argument("--json", type=Path, default=None, help="also write every result to this file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    seeds = list(range(args.seeds))
+    print(machine_line(), flush=True)
+    everything = []
+    specs = contests()
+    for name in args.contests.split(","):
+        if name in specs:
+            text, results = run_contest(name, specs[name], seeds, args.scale)
+        elif name == "catch":
+            results = [catch_steps_to_solve(s, budget=max(int(100_000 * args.scale), 5000)) for s in seeds]
+            steps = [r["steps"] for r in results]
+            solved = [s for s in steps if s is not None]
+            text = "## catch: our PPO (CNN), steps until eval mean >= 0.9 (budget 100k)\n" + table(
+                ["seed", "steps to 0.9", "s"], [[r["seed"], r["steps"] or "not within budget", r["seconds"]]
+                                                for r in results])
+            text += f"\n{'meets' if len(solved) == len(steps) else 'MISSES'}: {len(solved)}/{len(steps)} seeds"
+        elif name == "breakout":
+            results = [breakout(s, steps=max(int(1_000_000 * args.scale), 4096)) for s in seeds[:3]]
+            ratio = np.mean([r["ppo"] for r in results]) / max(np.mean([r["random"] for r in results]), 1e-9)
+            text = "## breakout: our PPO (CNN) after 1M steps against a random policy (100 episodes each)\n"
+            text += table(["seed", "random", "PPO", "s"], [[r["seed"], r["random"], r["ppo"], r["seconds"]]
+                                                          for r in results])
+            text += f"\n{'meets' if ratio >= 3 else 'MISSES'}: {ratio:.1f}x random (floor 3x). {MINATAR_CONTEXT}"
+        else:
+            raise SystemExit(f"unknown contest {name!r}")
+        print(text, flush=True)
+        everything.extend(results)
+    if args.json is not None:
+        args.json.write_text(json.dumps(everything, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

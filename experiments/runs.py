@@ -1,0 +1,292 @@
+"""One training run and its folder: config.json, metrics.csv (one row per evaluation), model.pt,
+summary.json, and checkpoint.pt while it runs, so an interrupted run resumes where its last evaluation was.
+
+Every file is written atomically (temp file, then os.replace): a killed run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+from agents.deep import DeepAgent
+from agents.evaluation import EVAL_SEED, evaluate
+from agents.exact_gap import ExactGap, greedy_policy
+from agents.vector_env import registered_id
+from experiments.algorithms import algorithm, config_dict, preset
+from experiments.env_models import exact_model, goal_mask
+
+METRIC_COLUMNS = ("steps", "seconds", "steps_per_second", "eval_mean", "eval_std", "train_return", "episodes",
+                  "value_ratio", "success_probability")
+LIBRARIES = ("mdparcade", "gymnasium", "numpy", "torch", "stable-baselines3", "pygame")
+
+
+@dataclass
+class RunSpec:
+    """Everything that defines a run; `config.json` holds it with the resolved algorithm config."""
+
+    algo: str
+    env_id: str
+    steps: int
+    seed: int = 0
+    device: str = "auto"
+    overrides: dict = field(default_factory=dict)
+    env_kwargs: dict = field(default_factory=dict)
+    eval_every: int = 10_000
+    eval_episodes: int = 10
+
+    def __post_init__(self):
+        self.algo = algorithm(self.algo).__name__
+        self.env_id = registered_id(self.env_id)
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.eval_every < 1 or self.eval_episodes < 1:
+            raise ValueError(f"eval_every and eval_episodes must be >= 1, got {self.eval_every}, "
+                             f"{self.eval_episodes}")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    write_atomic(path, json.dumps(data, indent=2, default=_plain) + "\n")
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON serializable: {value!r}")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_metrics(path: Path, rows: list[dict]) -> None:
+    columns = list(METRIC_COLUMNS) + sorted({key for row in rows for key in row} - set(METRIC_COLUMNS))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, buffer.getvalue())
+
+
+def read_metrics(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def _number(text: str):
+    try:
+        return float(text) if text != "" else ""
+    except ValueError:
+        return text
+
+
+def exact_scorer(env_id: str, env_kwargs: dict, gamma: float):
+    """(ExactGap, observations of every state) for an env with an exact model, else None."""
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        unwrapped = env.unwrapped
+        if getattr(unwrapped, "mdp", None) is None and getattr(unwrapped, "transitions", None) is None:
+            return None
+        observer = getattr(unwrapped, "observer", None)
+        model = exact_model(env)
+        states = np.arange(model.num_states)
+        observations = observer.batch(states) if observer is not None else states
+        horizon = env.spec.max_episode_steps if env.spec is not None else None
+        horizon = env_kwargs.get("max_episode_steps", horizon)
+        return ExactGap(model, gamma, goal_mask(env), horizon), observations
+    finally:
+        env.close()
+
+
+class Run:
+    """Trains `spec` into `out`, evaluating every `eval_every` steps; `run()` returns the summary dict.
+
+    If `out` holds an unfinished run of the same spec, it resumes from checkpoint.pt; a finished one is
+    left as it is (its summary is returned); a different run there is a ValueError.
+    """
+
+    def __init__(self, spec: RunSpec, out: str | os.PathLike, progress: bool | None = None,
+                 command: str | None = None):
+        self.spec, self.out = spec, Path(out)
+        self.progress = progress
+        self.command = command if command is not None else shlex.join(["mdparcade", *sys.argv[1:]])
+
+    # Files --------------------------------------------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    def _spec_dict(self) -> dict:
+        s = self.spec
+        return {"algo": s.algo, "env_id": s.env_id, "env_kwargs": s.env_kwargs, "seed": s.seed, "steps": s.steps,
+                "device": s.device, "overrides": s.overrides, "eval_every": s.eval_every,
+                "eval_episodes": s.eval_episodes}
+
+    def _check_folder(self) -> dict | None:
+        """The summary if this run is already finished; raise if the folder holds another run."""
+        config_path = self.out / "config.json"
+        if not config_path.is_file():
+            return None
+        saved = json.loads(config_path.read_text())
+        mine = self._spec_dict()
+        different = {k: (saved.get(k), v) for k, v in mine.items() if k != "device" and saved.get(k) != v}
+        if different:
+            raise ValueError(f"{self.out} holds a different run ({different}); choose another --out")
+        summary = self.out / "summary.json"
+        return json.loads(summary.read_text()) if summary.is_file() else None
+
+    # Training ---------------------------------------------------------------------------------------------
+    def run(self) -> dict:
+        finished = self._check_folder()
+        if finished is not None:
+            return finished
+        spec = self.spec
+        cls = algorithm(spec.algo)
+        overrides = {**preset(spec.algo, spec.env_id), **spec.overrides, "seed": spec.seed}
+        if self.checkpoint_path.is_file():
+            agent = cls.load(self.checkpoint_path, env=None, device=spec.device)
+            agent.set_env(spec.env_id, spec.env_kwargs)
+            rows = [r for r in read_metrics(self.out / "metrics.csv") if r["steps"] <= agent.num_timesteps]
+        else:
+            agent = cls(spec.env_id, env_kwargs=spec.env_kwargs, device=spec.device, **overrides)
+            rows = []
+            write_json(self.out / "config.json", {**self._spec_dict(), "config": config_dict(agent),
+                                                  "versions": library_versions(), "command": self.command})
+        scorer = exact_scorer(spec.env_id, spec.env_kwargs, agent.config.gamma)
+        evaluator = _Evaluator(self, agent, rows, scorer)
+        if not rows:
+            evaluator.evaluate_now(0.0, {})
+        remaining = agent.remaining_timesteps() if agent.num_timesteps else spec.steps
+        with _progress_bar(spec.steps, agent.num_timesteps, self.progress) as bar:
+            evaluator.bar = bar
+            agent.learn(remaining, callback=evaluator)
+        if rows[-1]["steps"] != agent.num_timesteps:
+            evaluator.evaluate_now(evaluator.seconds(), agent.last_logs)
+        agent.save(self.out / "model.pt")
+        summary = self._summary(agent, rows, scorer)
+        write_json(self.out / "summary.json", summary)
+        self.checkpoint_path.unlink(missing_ok=True)
+        return summary
+
+    def _summary(self, agent: DeepAgent, rows: list[dict], scorer) -> dict:
+        last = rows[-1]
+        summary = {"algo": self.spec.algo, "env_id": self.spec.env_id, "seed": self.spec.seed,
+                   "steps": agent.num_timesteps, "eval_mean": last["eval_mean"], "eval_std": last["eval_std"],
+                   "eval_episodes": self.spec.eval_episodes, "seconds": last["seconds"],
+                   "steps_per_second": agent.num_timesteps / max(last["seconds"], 1e-9),
+                   "device": str(agent.device)}
+        if scorer is not None:
+            gap, observations = scorer
+            summary["exact"] = gap(greedy_policy(lambda obs: agent.predict(obs)[0], observations))
+        return summary
+
+
+class _Evaluator:
+    """The learn callback: evaluates at every multiple of eval_every, appends a metrics row, writes a resume
+    checkpoint, and moves the progress bar."""
+
+    def __init__(self, run: Run, agent: DeepAgent, rows: list[dict], scorer):
+        self.run, self.agent, self.rows, self.scorer = run, agent, rows, scorer
+        self.offset = rows[-1]["seconds"] if rows else 0.0
+        self.started = time.perf_counter()
+        self.next_eval = (agent.num_timesteps // run.spec.eval_every + 1) * run.spec.eval_every
+        self.bar = None
+        self._tensorboard = _tensorboard_writer(run.out)
+
+    def seconds(self) -> float:
+        return self.offset + time.perf_counter() - self.started
+
+    def __call__(self, agent: DeepAgent, info: dict) -> bool:
+        if self.bar is not None:
+            self.bar.update(agent.num_timesteps - self.bar.n)
+            self.bar.set_postfix(sps=f"{info['steps_per_second']:.0f}", ret=f"{info['recent_return']:.2f}")
+        if agent.num_timesteps >= self.next_eval and agent.num_timesteps < agent._learn_end:
+            self.evaluate_now(self.seconds(), info)
+            self.next_eval = (agent.num_timesteps // self.run.spec.eval_every + 1) * self.run.spec.eval_every
+            agent.save(self.run.checkpoint_path, resume=True)
+        return True
+
+    def evaluate_now(self, seconds: float, info: dict) -> None:
+        agent, spec = self.agent, self.run.spec
+        result = evaluate(lambda obs: agent.predict(obs)[0], spec.env_id, spec.eval_episodes, EVAL_SEED,
+                          spec.env_kwargs)
+        row = {"steps": agent.num_timesteps, "seconds": round(seconds, 3),
+               "steps_per_second": round(agent.num_timesteps / seconds, 1) if seconds > 0 else "",
+               "eval_mean": result.mean, "eval_std": result.std,
+               "train_return": _finite(info.get("recent_return", agent.tracker.mean_return())),
+               "episodes": agent.tracker.episodes}
+        if self.scorer is not None:
+            gap, observations = self.scorer
+            exact = gap(greedy_policy(lambda obs: agent.predict(obs)[0], observations))
+            row["value_ratio"] = exact["value_ratio"]
+            row["success_probability"] = exact.get("success_probability", "")
+        for key, value in info.items():
+            if key not in row and key not in ("num_timesteps", "seconds", "recent_return") \
+                    and isinstance(value, (int, float)):
+                row[key] = value
+        self.rows.append(row)
+        write_metrics(self.run.out / "metrics.csv", self.rows)
+        if self._tensorboard is not None:
+            for key, value in row.items():
+                if key != "steps" and isinstance(value, (int, float)) and math.isfinite(value):
+                    self._tensorboard.add_scalar(key, value, agent.num_timesteps)
+            self._tensorboard.flush()
+
+
+def _finite(value: float):
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else ""
+
+
+def _tensorboard_writer(out: Path):
+    """A TensorBoard SummaryWriter in out/tensorboard when the optional `tensorboard` package is installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(log_dir=str(out / "tensorboard"))
+
+
+def _progress_bar(total: int, initial: int, enabled: bool | None):
+    from tqdm.auto import tqdm
+
+    # disable=None: tqdm shows the bar on a terminal and stays quiet in logs and CI.
+    return tqdm(total=total, initial=initial, unit="step", disable=None if enabled is None else not enabled,
+                dynamic_ncols=True)
