@@ -21,7 +21,7 @@ import torch
 from gymnasium import spaces
 
 from agents.buffers import ReplayBuffer
-from agents.deep import DeepAgent, check_fraction, check_positive
+from agents.deep import DeepAgent, check_fraction, check_positive, fused_if_cpu
 from agents.networks import QNetwork
 from agents.schedules import LinearDecay
 
@@ -76,7 +76,8 @@ class DQN(DeepAgent):
                                    config.dueling).to(self.device)
         self.target_net.load_state_dict(self.q_net.state_dict())
         self.target_net.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=config.learning_rate)
+        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=config.learning_rate,
+                                          **fused_if_cpu(self.device))
         self.replay = ReplayBuffer(config.buffer_size, self.encoder.storage_shape, self.encoder.storage_dtype)
         self._steps_since_target_update = 0
 
@@ -142,30 +143,33 @@ class DQN(DeepAgent):
             target.lerp_(online, tau)
 
     def train(self, gradient_steps: int) -> dict[str, float]:
-        """`gradient_steps` updates on minibatches sampled up front (one host-to-device copy per round)."""
+        """`gradient_steps` updates on minibatches sampled up front (one host-to-device copy per round).
+
+        The target net is fixed during a round (it moves only while collecting), so its values for every
+        minibatch are computed in one forward pass; the online net's pass over s and s' is one call per step.
+        """
         config = self.config
-        obs, actions, rewards, next_obs, terminated = self.replay.sample(gradient_steps * config.batch_size, self.rng)
+        batch = config.batch_size
+        obs, actions, rewards, next_obs, terminated = self.replay.sample(gradient_steps * batch, self.rng)
         obs, next_obs = self._input(obs), self._input(next_obs)
-        actions = torch.as_tensor(actions, device=self.device)
+        actions = torch.as_tensor(actions, device=self.device).unsqueeze(1)
         rewards = torch.as_tensor(rewards, device=self.device)
         not_done = torch.as_tensor(~terminated, dtype=torch.float32, device=self.device)
         with torch.no_grad():
             next_q_target = self.target_net(next_obs)
-            if config.double_q:
-                next_q_online = self.q_net(next_obs)
         losses = torch.zeros(gradient_steps, device=self.device)
         for step in range(gradient_steps):
-            rows = slice(step * config.batch_size, (step + 1) * config.batch_size)
-            with torch.no_grad():
-                if config.double_q:
-                    # The online net of this step picks a', so its choice is recomputed each step.
-                    next_actions = self.q_net(next_obs[rows]).argmax(dim=-1) if step else \
-                        next_q_online[rows].argmax(dim=-1)
-                    next_values = next_q_target[rows].gather(1, next_actions.unsqueeze(1)).squeeze(1)
-                else:
-                    next_values = next_q_target[rows].max(dim=-1).values
-                targets = rewards[rows] + config.gamma * not_done[rows] * next_values
-            q = self.q_net(obs[rows]).gather(1, actions[rows].unsqueeze(1)).squeeze(1)
+            rows = slice(step * batch, (step + 1) * batch)
+            if config.double_q:
+                # One pass of the online net over s and s': Q(s, a) to train, argmax_a' Q(s', a') to pick a'.
+                q_both = self.q_net(torch.cat([obs[rows], next_obs[rows]]))
+                q_all, next_actions = q_both[:batch], q_both[batch:].detach().argmax(dim=1, keepdim=True)
+                next_values = next_q_target[rows].gather(1, next_actions).squeeze(1)
+            else:
+                q_all = self.q_net(obs[rows])
+                next_values = next_q_target[rows].max(dim=1).values
+            targets = rewards[rows] + config.gamma * not_done[rows] * next_values
+            q = q_all.gather(1, actions[rows]).squeeze(1)
             loss = torch.nn.functional.smooth_l1_loss(q, targets)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from agents.deep import check_fraction, check_positive
+from agents.deep import check_fraction, check_positive, fused_if_cpu
 from agents.on_policy import ActorCriticAgent, explained_variance
 from agents.schedules import Constant, LinearDecay
 
@@ -61,7 +61,8 @@ class PPO(ActorCriticAgent):
     config_class = PPOConfig
 
     def _make_optimizer(self, parameters) -> torch.optim.Optimizer:
-        return torch.optim.Adam(parameters, lr=self.config.learning_rate, eps=self.config.adam_eps)
+        return torch.optim.Adam(parameters, lr=self.config.learning_rate, eps=self.config.adam_eps,
+                                **fused_if_cpu(self.device))
 
     def _schedule(self, start: float, anneal: bool):
         return LinearDecay(start, 0.0, self._learn_end) if anneal else Constant(start)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from agents.deep import DeepAgent, check_fraction, check_positive
+from agents.deep import DeepAgent, check_fraction, check_positive, fused_if_cpu
 from agents.networks import ActorCritic
 
 
@@ -52,7 +52,8 @@ class REINFORCE(DeepAgent):
         config = self.config
         self.policy = ActorCritic(self.encoder, self.action_space, config.hidden_sizes, config.activation,
                                   config.log_std_init).to(self.device)
-        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.learning_rate)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.learning_rate,
+                                          **fused_if_cpu(self.device))
 
     def _modules(self) -> dict[str, torch.nn.Module]:
         return {"policy": self.policy}
