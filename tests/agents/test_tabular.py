@@ -1,5 +1,6 @@
-"""Tabular learners: S&B Figure 6.4 on CliffWalking, convergence to exactly computed fixed points,
-schedules, seeding, the agent protocol and its save/load round trip."""
+"""Tabular learners: each algorithm's one-step update on a tiny chain, S&B Figure 6.4 on CliffWalking,
+convergence to exactly computed fixed points, schedules followed while learning, seeding, the agent protocol
+and its save/load round trip."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from gymnasium import spaces
 
 import envs  # noqa: F401  (registers the mdparcade ids)
 from agents.base import Agent
@@ -33,6 +35,117 @@ def greedy_path(agent, env) -> list[tuple[int, int]]:
         state = int(np.argmax(mdp.P[state, policy[state]]))
         path.append(state)
     return [divmod(s, CLIFF_WIDTH) for s in path]
+
+
+class Chain(gym.Env):
+    """States 0 -> 1 -> ... -> length (terminal), whatever the action; records every action it is given.
+
+    reward(state, t) is the reward of the t-th step since the env was made (t = 1, 2, ...).
+    """
+
+    def __init__(self, length: int = 1, num_actions: int = 3, reward=lambda state, t: 0.0):
+        self.observation_space = spaces.Discrete(length + 1)
+        self.action_space = spaces.Discrete(num_actions)
+        self.length, self.reward = length, reward
+        self.actions: list[int] = []
+        self.states: list[int] = []
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.state = 0
+        return self.state, {}
+
+    def step(self, action):
+        self.actions.append(int(action))
+        self.states.append(self.state)
+        reward = float(self.reward(self.state, len(self.actions)))
+        self.state += 1
+        return self.state, reward, self.state == self.length, False, {}
+
+
+# Q(1, .) on a 2-step chain: the three algorithms bootstrap the first step's target from it differently.
+Q1 = np.array([1.0, 5.0, -2.0])
+ALPHA, GAMMA = 0.5, 0.9
+
+
+def first_update(cls, seed: int, epsilon) -> tuple[float, float, int, int]:
+    """Learn 2 steps (one episode) of the chain 0 -> 1 -> 2 from a Q-table with Q(0, .) = 0.3, Q(1, .) = Q1;
+    return (Q(0, a0) after learning, Q(0, a0) before, a0, a1) with a0, a1 the actions the env was given."""
+    env = Chain(length=2, num_actions=3)
+    agent = cls(env, learning_rate=ALPHA, epsilon=epsilon, gamma=GAMMA, seed=seed)
+    agent.q_table[0] = 0.3
+    agent.q_table[1] = Q1
+    agent.learn(2)
+    assert env.states == [0, 1]
+    a0, a1 = env.actions
+    return float(agent.q_table[0, a0]), 0.3, a0, a1
+
+
+def epsilon_greedy_expectation(q: np.ndarray, epsilon: float) -> float:
+    best = q == q.max()
+    return float((epsilon / len(q) + (1 - epsilon) * best / best.sum()) @ q)
+
+
+def test_sarsa_bootstraps_from_the_next_action_it_actually_takes():
+    sampled = set()
+    for seed in range(12):
+        q, q_before, _, a1 = first_update(SARSA, seed, epsilon=0.5)
+        # Q(s, a) += alpha (r + gamma Q(s', a') - Q(s, a)), a' the action taken next (here r = 0).
+        assert q == pytest.approx(q_before + ALPHA * (GAMMA * Q1[a1] - q_before), abs=1e-12)
+        # Expected SARSA's target (the epsilon-greedy mean of Q(s', .)) and Q-learning's (the max) give
+        # other values for every a' except, for Q-learning, the greedy one.
+        expected_sarsa = q_before + ALPHA * (GAMMA * epsilon_greedy_expectation(Q1, 0.5) - q_before)
+        assert abs(q - expected_sarsa) > 0.1
+        sampled.add(a1)
+    assert {1} < sampled  # the greedy a' and at least one exploratory a' were both taken
+
+
+def test_q_learning_bootstraps_from_the_max():
+    for seed in range(4):
+        q, q_before, _, _ = first_update(QLearning, seed, epsilon=0.5)
+        assert q == pytest.approx(q_before + ALPHA * (GAMMA * Q1.max() - q_before), abs=1e-12)
+
+
+def test_expected_sarsa_bootstraps_from_the_epsilon_greedy_mean_at_the_current_epsilon():
+    # epsilon is 0.9 for the first action and 0.6 at step 1, when the first update is made.
+    epsilon = LinearDecay(0.9, 0.3, steps=2)
+    for seed in range(4):
+        q, q_before, _, _ = first_update(ExpectedSARSA, seed, epsilon=epsilon)
+        target = GAMMA * epsilon_greedy_expectation(Q1, epsilon(1))
+        assert q == pytest.approx(q_before + ALPHA * (target - q_before), abs=1e-12)
+
+
+@pytest.mark.parametrize("cls", [QLearning, SARSA, ExpectedSARSA])
+@pytest.mark.parametrize("schedule", [LinearDecay(0.9, 0.1, steps=20), ExponentialDecay(0.9, 0.05, rate=0.8),
+                                      Constant(0.3)])
+def test_every_update_uses_the_step_size_schedule(cls, schedule):
+    # One-step episodes ending in a terminal state, reward t at env step t: each update is
+    # Q <- Q + alpha(t) (t - Q), alpha counted in env steps (the update after step t uses alpha(t)).
+    env = Chain(length=1, num_actions=1, reward=lambda state, t: float(t))
+    agent = cls(env, learning_rate=schedule, epsilon=0.1, gamma=0.9, seed=0).learn(40)
+    q = 0.0
+    for t in range(1, 41):
+        q += schedule(t) * (t - q)
+    assert agent.q_table[0, 0] == pytest.approx(q, rel=1e-12)
+
+
+@pytest.mark.parametrize("cls", [QLearning, SARSA, ExpectedSARSA])
+def test_exploration_follows_the_epsilon_schedule(cls):
+    # Step size 0 freezes Q, so action 1 stays greedy; the action of env step k (from 0) is exploratory
+    # with probability epsilon(k) and then non-greedy with probability 3/4.
+    epsilon = LinearDecay(1.0, 0.0, steps=2000)
+    env = Chain(length=1, num_actions=4)
+    agent = cls(env, learning_rate=0.0, epsilon=epsilon, gamma=0.9, seed=0)
+    agent.q_table[0] = [0.0, 1.0, 0.0, 0.0]
+    agent.learn(3000)
+    non_greedy = np.array(env.actions) != 1
+    for first in range(0, 2000, 250):
+        expected = 0.75 * np.mean([epsilon(k) for k in range(first, first + 250)])
+        assert abs(non_greedy[first:first + 250].mean() - expected) < 0.1, first
+    assert not non_greedy[2000:].any()  # epsilon 0 from step 2000 on: greedy only
+    assert non_greedy[:250].mean() > 0.6
+    # predict(deterministic=False) explores at the epsilon of the current step, now 0.
+    assert (agent.predict(np.zeros(500, dtype=np.int64), deterministic=False)[0] == 1).all()
 
 
 def learn_cliff(cls, seed: int, steps: int = 15_000):

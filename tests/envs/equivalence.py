@@ -1,9 +1,13 @@
 """Check that a vector env steps exactly like N single envs: the contract every mdparcade env id meets.
 
 Reusable for any id with a `vector_entry_point`: `assert_vector_matches_singles("mdparcade/Snake-v0", ...)`.
+Observation dtypes come from the env's own spaces, so it serves the games (uint8 planes, float32 rewards) and
+the gridworlds (int64 indices or float32 encodings, float64 rewards) alike.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -27,21 +31,26 @@ def assert_vector_matches_singles(
     seed: int,
     action_seed: int,
     max_episode_steps: int | None = None,
+    **env_kwargs: Any,
 ) -> dict[str, int]:
     """Step gym.make_vec(env_id, num_envs) and num_envs gym.make(env_id) with seeds seed, seed + 1, ... and the
     same uniformly random actions; assert bit-identical observations, rewards, terminations and truncations.
 
     A single env calls reset() (no seed) exactly on the step where its vector copy autoresets (next-step mode).
-    max_episode_steps overrides the registered limit in both (None: keep it). Returns counts of what happened
+    max_episode_steps overrides the registered limit in both (None: keep it); env_kwargs (e.g. obs_mode=) go
+    to both. Observations must have the dtype of the vector env's observation space on both sides, rewards a
+    floating dtype whose values equal the single envs' Python floats exactly. Returns counts of what happened
     ({"terminations": ..., "truncations": ...}) so callers can check the run exercised episode ends.
     """
-    limit = {} if max_episode_steps is None else {"max_episode_steps": max_episode_steps}
-    vector_env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **limit)
-    single_envs = [gym.make(env_id, **limit) for _ in range(num_envs)]
+    kwargs = dict(env_kwargs) | ({} if max_episode_steps is None else {"max_episode_steps": max_episode_steps})
+    vector_env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
+    single_envs = [gym.make(env_id, **kwargs) for _ in range(num_envs)]
+    obs_dtype = vector_env.single_observation_space.dtype
     try:
+        assert vector_env.observation_space.dtype == obs_dtype, "batched and single observation dtypes differ"
         vector_obs, _ = vector_env.reset(seed=seed)
-        single_obs = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(single_envs)])
-        _assert_same("observations after reset", vector_obs, single_obs, step=-1)
+        single_obs = _stack_observations([env.reset(seed=seed + i)[0] for i, env in enumerate(single_envs)])
+        _assert_same("observations after reset", vector_obs, single_obs, step=-1, dtype=obs_dtype)
         num_actions = int(vector_env.single_action_space.n)
         action_rng = np.random.default_rng(action_seed)
         autoreset = np.zeros(num_envs, dtype=bool)
@@ -51,11 +60,13 @@ def assert_vector_matches_singles(
             vector_obs, vector_reward, vector_terminated, vector_truncated, _ = vector_env.step(actions)
             results = [_single_step(env, int(a), r) for env, a, r in zip(single_envs, actions, autoreset)]
             single_obs, single_reward, single_terminated, single_truncated = zip(*results)
-            assert vector_obs.dtype == np.uint8 and vector_reward.dtype == np.float32
-            _assert_same("observations", vector_obs, np.stack(single_obs), step)
-            _assert_same("rewards", vector_reward.astype(np.float64), np.array(single_reward), step)
-            _assert_same("terminations", vector_terminated, np.array(single_terminated), step)
-            _assert_same("truncations", vector_truncated, np.array(single_truncated), step)
+            if not np.issubdtype(vector_reward.dtype, np.floating):
+                raise AssertionError(f"step {step}: rewards have dtype {vector_reward.dtype}, not a float dtype")
+            _assert_same("observations", vector_obs, _stack_observations(single_obs), step, dtype=obs_dtype)
+            # Upcasting float32 to float64 is exact, so equal float64 values mean equal rewards.
+            _assert_same("rewards", vector_reward.astype(np.float64), np.array(single_reward, np.float64), step)
+            _assert_same("terminations", vector_terminated, np.array(single_terminated), step, dtype=np.bool_)
+            _assert_same("truncations", vector_truncated, np.array(single_truncated), step, dtype=np.bool_)
             counts["terminations"] += int(vector_terminated.sum())
             counts["truncations"] += int(vector_truncated.sum())
             autoreset = vector_terminated | vector_truncated
@@ -66,7 +77,18 @@ def assert_vector_matches_singles(
             env.close()
 
 
-def _assert_same(what: str, vector_value: np.ndarray, single_value: np.ndarray, step: int) -> None:
+def _stack_observations(observations) -> np.ndarray:
+    """Single observations (arrays, or Python ints for Discrete spaces) as one (N, ...) array."""
+    return np.stack([np.asarray(obs) for obs in observations])
+
+
+def _assert_same(what: str, vector_value: np.ndarray, single_value: np.ndarray, step: int,
+                 dtype: np.dtype | type | None = None) -> None:
+    if dtype is not None:
+        for side, value in (("vector env", vector_value), ("single envs", single_value)):
+            if value.dtype != np.dtype(dtype):
+                raise AssertionError(f"step {step}: {what} of the {side} have dtype {value.dtype}, "
+                                     f"the space says {np.dtype(dtype)}")
     if vector_value.shape == single_value.shape and np.array_equal(vector_value, single_value):
         return
     if vector_value.shape != single_value.shape:

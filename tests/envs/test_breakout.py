@@ -272,7 +272,14 @@ def test_core_matches_reference_rules_in_seeded_episodes_with_refills():
 def test_observation_is_binary_and_has_one_paddle_ball_and_trail(num_copies):
     env = gym.make_vec("mdparcade/Breakout-v0", num_envs=num_copies, vectorization_mode="vector_entry_point")
     obs, _ = env.reset(seed=3)
-    for _ in range(50):
-        obs, *_ = env.step(np.random.default_rng(0).integers(0, 3, num_copies))
+    actions = np.random.default_rng(0).integers(0, 3, (50, num_copies))
+    paddle_columns, autoreset = [obs[:, 0, -1].argmax(axis=1)], [np.zeros(num_copies, dtype=bool)]
+    for step_actions in actions:
+        obs, _, terminated, truncated, _ = env.step(step_actions)
         assert set(np.unique(obs)) <= {0, 1}
         assert (obs[:, :3].sum(axis=(2, 3)) == 1).all()
+        paddle_columns.append(obs[:, 0, -1].argmax(axis=1))
+        autoreset.append(terminated | truncated)
+    # Every paddle went both ways under the random actions (a reset's jump back to the middle not counted).
+    moves = np.where(np.array(autoreset[:-1]), 0, np.diff(np.array(paddle_columns), axis=0))
+    assert ((moves < 0).any(axis=0) & (moves > 0).any(axis=0)).all()

@@ -1,4 +1,5 @@
-"""GridWorldVectorEnv: N copies give bit-for-bit what N gym.make single envs give, autoreset and errors."""
+"""GridWorldVectorEnv: N copies give bit-for-bit what N gym.make single envs give (hypothesis runs here; the
+64-copy x 10,000-step runs of every id are in test_vector_equivalence.py), autoreset and errors."""
 
 import gymnasium as gym
 import numpy as np
@@ -76,14 +77,6 @@ def test_vector_equals_singles(env_id, obs_mode, seed, max_episode_steps, data):
     vector = run_vector(env_id, seed, actions, obs_mode=obs_mode, **limit)
     singles = run_singles(env_id, seed, actions, obs_mode=obs_mode, **limit)
     assert_bit_identical(vector, singles)
-
-
-def test_long_frozen_lake_run_equals_singles():
-    actions = np.random.default_rng(0).integers(0, 4, (10_000, 64))
-    vector = run_vector("mdparcade/FrozenLake8x8-v0", 1000, actions)
-    singles = run_singles("mdparcade/FrozenLake8x8-v0", 1000, actions)
-    assert_bit_identical(vector, singles)
-    assert vector[2].sum() > 1000 and vector[1].sum() > 0  # many episodes ended, some at the goal
 
 
 @pytest.mark.parametrize("env_id", ["mdparcade/CliffWalking-v0", "mdparcade/RussellNorvig4x3-v0"])

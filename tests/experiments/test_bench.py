@@ -24,3 +24,36 @@ def test_nets_benchmark_runs_ours_and_the_plain_loop():
     for name in nets.CASES:
         assert f"{name}" in table
     assert table.count(" cpu ") == len(nets.CASES)
+
+
+def test_supervised_benchmark_prints_every_row_and_the_dendrogram(monkeypatch, tmp_path, capsys):
+    from functools import partial
+
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.svm import SVC
+
+    from experiments.bench import supervised
+    from nets.supervised import CNNClassifier, MLPClassifier
+
+    # The nets train for an epoch or two: this checks the script runs end to end, not the accuracies.
+    monkeypatch.setattr(supervised, "MLPClassifier", partial(MLPClassifier, epochs=2))
+    monkeypatch.setattr(supervised, "CNNClassifier", partial(CNNClassifier, epochs=1))
+    monkeypatch.setitem(supervised.AE, "epochs", 1)
+    scikit_mlp = supervised.SkMLPClassifier
+    monkeypatch.setattr(supervised, "SkMLPClassifier", lambda **kwargs: scikit_mlp(**{**kwargs, "max_iter": 5}))
+    autoencoder = supervised.Autoencoder
+    monkeypatch.setattr(supervised, "Autoencoder", lambda **kwargs: autoencoder(**{**kwargs, "epochs": 1}))
+    tree = tmp_path / "tree.png"
+    assert supervised.main(["--quick", "--dendrogram", str(tree)]) == 0
+    out = capsys.readouterr().out
+    rows = {line[:line.index("  ")]: line.split() for line in out.splitlines() if "  " in line}
+    names = [*supervised.CLASSIFIERS, *supervised.CLUSTERINGS, *(f"spectral kNN-{k} + Ward" for k in (5, 10, 15, 20)),
+             "supervised only (labeled rows)", "self-training (pseudo-labels)", "autoencoder pretraining (all rows)"]
+    assert [name for name in names if name not in rows] == []
+    assert tree.stat().st_size > 0 and f"dendrogram: {tree}" in out
+    # A deterministic row against its own computation: SVC's accuracy on the benchmark's split.
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    svc = SVC().fit(X_train, y_train).score(X_test, y_test)
+    assert float(rows["sklearn SVC rbf"][3]) == round(svc, 4)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pygame
 import pytest
 
 from envs.arcade import GameEnv
+from envs.snake import HEAD
 from experiments.cli import main
+from experiments.commands import play as play_command
 from experiments.commands.play import RepeatLastAction, play_env
 
 
@@ -82,3 +85,52 @@ def test_repeat_last_action_replays_the_last_key_for_games_without_a_noop():
 
     env = RepeatLastAction(gym.make("mdparcade/Catch-v0"))
     assert [env.action(a) for a in (-1, 2, -1, -1, 0, -1)] == [0, 2, 2, 2, 0, 0]
+
+
+def test_snake_is_steered_by_the_arrow_keys_and_keeps_the_last_direction_without_one(monkeypatch):
+    # Snake starts with its head at (5, 5) heading right; it has no do-nothing action, so play repeats the
+    # last key: DOWN, RIGHT, then (no key) RIGHT, RIGHT. Playing UP instead would turn it upwards.
+    script = [[_key(pygame.KEYDOWN, pygame.K_DOWN)],
+              [_key(pygame.KEYUP, pygame.K_DOWN), _key(pygame.KEYDOWN, pygame.K_RIGHT)],
+              [_key(pygame.KEYUP, pygame.K_RIGHT)], []]
+    monkeypatch.setattr(pygame.event, "get", _ScriptedEvents(script))
+    heads = []
+
+    def record_head(obs, next_obs, action, *rest):
+        heads.append(tuple(int(v) for v in np.argwhere(next_obs[HEAD])[0]))
+
+    play_env("mdparcade/Snake-v0", fps=1000, seed=0, callback=record_head)
+    assert heads == [(6, 5), (6, 6), (6, 7), (6, 8)]
+
+
+def test_the_same_seed_replays_the_same_game(monkeypatch):
+    def observations(seed):
+        monkeypatch.setattr(pygame.event, "get", _ScriptedEvents([[]] * 12))
+        seen = []
+        play_env("mdparcade/Catch-v0", fps=1000, seed=seed, callback=lambda *t: seen.append(t[1].tobytes()))
+        return seen
+
+    first = observations(0)
+    assert len(first) > 9 and observations(0) == first  # the first episode (9 steps) and the next one
+    assert any(observations(seed) != first for seed in range(1, 6))  # the ball starts in another column
+
+
+def test_command_line_options_reach_play_env(monkeypatch):
+    calls = []
+    monkeypatch.setattr(play_command, "play_env", lambda *args, **kwargs: calls.append((args, kwargs)))
+    assert main(["play", "mdparcade/Catch-v0", "--fps", "3", "--zoom", "2", "--seed", "0"]) == 0
+    assert main(["play", "Breakout-v0"]) == 0
+    assert calls == [(("mdparcade/Catch-v0",), {"fps": 3, "zoom": 2.0, "seed": 0}),
+                     (("Breakout-v0",), {"fps": None, "zoom": None, "seed": None})]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--fps", "fast"], "argument --fps: invalid int value: 'fast'"),
+    (["--zoom", "big"], "argument --zoom: invalid float value: 'big'"),
+    (["--seed", "1.5"], "argument --seed: invalid int value: '1.5'"),
+])
+def test_command_line_rejects_bad_option_values(monkeypatch, capsys, argv, message):
+    monkeypatch.setattr(play_command, "play_env", lambda *args, **kwargs: pytest.fail("play_env was called"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["play", "mdparcade/Catch-v0", *argv])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err

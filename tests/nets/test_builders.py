@@ -63,13 +63,23 @@ def test_cnn_zero_padding_keeps_size_and_stride_halves_it():
     assert nets.cnn_output_shapes((1, 8, 8), [2], 3, strides=2, paddings=1) == [(2, 4, 4)]
 
 
-def test_device_auto_and_errors():
+def test_device_errors():
     assert nets.get_device("cpu").type == "cpu"
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             nets.get_device("cuda")
-        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-            assert nets.get_device("auto").type == expected
     with pytest.raises(ValueError, match="unknown device 'gpu0'"):
         nets.get_device("gpu0")
+
+
+@pytest.mark.parametrize(("cuda", "mps", "expected"), [
+    (True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu"), (False, None, "cpu"),
+])
+def test_device_auto_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    # Availability is faked, so every branch runs on any machine; mps None is a torch build without the backend.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    if mps is None:
+        monkeypatch.delattr(torch.backends, "mps")
+    else:
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert nets.get_device("auto") == torch.device(expected)

@@ -22,11 +22,22 @@ def test_square_and_cross_entropy_match_torch():
     assert torch.allclose(losses.cross_entropy(logits, classes), F.cross_entropy(logits, classes))
 
 
-def test_hinge_loss_closed_form_and_torch_margin_loss():
+def test_hinge_loss_closed_form_and_scikit_learn():
     score, y = torch.tensor([2.0, 0.5, -1.0, -3.0]), torch.tensor([1.0, 1.0, 1.0, -1.0])
     # max(0, 1 - y s): 0, 0.5, 2, 0
     assert losses.hinge_loss(score, y).item() == (0 + 0.5 + 2 + 0) / 4
     assert losses.hinge_loss(score, y).item() == sklearn_hinge(y.numpy(), score.numpy())
+
+
+def test_hinge_loss_matches_torch_multi_margin_loss():
+    # torch's margin loss over two classes with scores (0, s): for class index c = (y + 1) / 2 it is
+    # max(0, 1 - x[c] + x[1 - c]) / 2 = max(0, 1 - y s) / 2, half the binary hinge loss.
+    torch.manual_seed(0)
+    score, y = 3 * torch.randn(64), torch.randint(0, 2, (64,)).float() * 2 - 1
+    two_class_scores = torch.stack([torch.zeros_like(score), score], dim=1)
+    torch_loss = 2 * F.multi_margin_loss(two_class_scores, ((y + 1) / 2).long(), margin=1.0)
+    assert 0 < losses.hinge_loss(score, y).item()
+    torch.testing.assert_close(losses.hinge_loss(score, y), torch_loss)
 
 
 def test_l2_penalty_is_half_alpha_squared_norm_of_weights_only():

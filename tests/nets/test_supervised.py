@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
@@ -180,6 +180,25 @@ def test_multitask_learns_digit_and_parity_on_one_trunk(digits):
     assert [p.shape for p in probas] == [(3, 10), (3, 2)]
 
 
+def test_multitask_task_weights_scale_each_heads_loss(digits):
+    X_train, _, y_train, _ = digits
+    X, Y = X_train[:300], np.column_stack([y_train[:300], y_train[:300] % 2])
+
+    def heads(task_weights):
+        model = MultitaskMLPClassifier(hidden_layer_sizes=(32,), alpha=0.0, epochs=3, task_weights=task_weights,
+                                       **{k: v for k, v in FAST.items() if k != "epochs"}).fit(X, Y)
+        return [torch.cat([p.detach().flatten() for p in head.parameters()]) for head in model.model_.heads]
+
+    initial = heads([0.0, 0.0])  # a zero loss: no weight moves from its (seeded) initialization
+    digit_only, parity_only, both = heads([1.0, 0.0]), heads([0.0, 1.0]), heads(None)
+    # A head whose task has weight 0 gets no gradient and keeps its initial weights exactly.
+    assert torch.equal(digit_only[1], initial[1]) and not torch.equal(digit_only[0], initial[0])
+    assert torch.equal(parity_only[0], initial[0]) and not torch.equal(parity_only[1], initial[1])
+    assert not torch.equal(both[0], initial[0]) and not torch.equal(both[1], initial[1])
+    with pytest.raises(ValueError, match="task_weights must be 2 non-negative numbers"):
+        MultitaskMLPClassifier(task_weights=[1.0], epochs=1).fit(X, Y)
+
+
 def test_transfer_with_frozen_trunk_only_trains_the_head(digits):
     X_train, X_test, y_train, y_test = digits
     low, high = y_train < 5, y_train >= 5
@@ -238,6 +257,54 @@ def test_self_training_beats_supervised_only_with_10_percent_labels(digits):
 def test_self_training_with_augmentation_gains_3_points(digits):
     gains = self_training_gains(digits, seeds=(0, 1, 2), augment="digits")
     assert min(gains) > 0 and np.mean(gains) >= 0.03, gains
+
+
+class ConfidenceFromFeatures(ClassifierMixin, BaseEstimator):
+    """A stand-in classifier whose predict_proba is written in X: column 0 the class index, column 1 the
+    probability of that class (the rest spread evenly). It records how many rows each fit saw."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.fit_rows_ = len(X)
+        return self
+
+    def predict_proba(self, X):
+        confidence = X[:, 1]
+        proba = np.repeat(((1 - confidence) / (len(self.classes_) - 1))[:, None], len(self.classes_), axis=1)
+        proba[np.arange(len(X)), X[:, 0].astype(int)] = confidence
+        return proba
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def test_self_training_takes_the_most_confident_rows_above_threshold_capped_per_class():
+    rng = np.random.default_rng(0)
+    # Unlabeled rows: class 0 has 14 rows at confidence >= 0.8, class 1 has 5, class 2 only rows below 0.8.
+    classes = np.repeat([0, 0, 1, 1, 2], [14, 4, 5, 3, 6])
+    confidence = np.concatenate([rng.uniform(0.8, 1.0, 14), rng.uniform(0.5, 0.8, 4), rng.uniform(0.8, 1.0, 5),
+                                 rng.uniform(0.5, 0.8, 3), rng.uniform(0.5, 0.8, 6)])
+    X = np.column_stack([np.r_[0, 1, 2, classes], np.r_[1.0, 1.0, 1.0, confidence]])
+    y = np.r_[0, 1, 2, -np.ones(len(classes), dtype=int)]
+    model = SelfTrainingClassifier(ConfidenceFromFeatures(), threshold=0.8, max_new_per_class=3, max_rounds=4)
+    model.fit(X, y)
+    # Written out: per class, the rows at or above the threshold, most confident first, 3 per round.
+    expected_round = np.r_[0, 0, 0, -np.ones(len(classes), dtype=int)]
+    for k in range(3):
+        rows = 3 + np.flatnonzero((classes == k) & (confidence >= 0.8))
+        rows = rows[np.argsort(-X[rows, 1])]
+        for round_number in range(1, 5):
+            expected_round[rows[3 * (round_number - 1):3 * round_number]] = round_number
+    np.testing.assert_array_equal(model.labeled_iter_, expected_round)
+    # Class 0 fills all 4 rounds and has 2 confident rows left over; class 1 is done in round 2.
+    assert model.n_iter_ == 4 and (expected_round == 4).sum() == 3 and (expected_round == 2).sum() == 5
+    pseudo = expected_round > 0
+    np.testing.assert_array_equal(model.transduction_[pseudo], X[pseudo, 0].astype(int))
+    assert (model.transduction_[expected_round == -1] == -1).all()
+    assert model.estimator_.fit_rows_ == 3 + pseudo.sum() == 3 + 12 + 5
+    # No cap: every row above the threshold in the first round.
+    uncapped = SelfTrainingClassifier(ConfidenceFromFeatures(), threshold=0.8, max_new_per_class=None).fit(X, y)
+    np.testing.assert_array_equal(uncapped.labeled_iter_ == 1, np.r_[False, False, False, confidence >= 0.8])
 
 
 def test_self_training_rejects_unlabeled_only_data(digits):

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -89,6 +91,60 @@ def test_interrupted_then_resumed_run_ends_with_the_same_weights(tmp_path):
     assert history.epochs_run == 8 and len(history.train_loss) == 8
     assert history.train_loss == pytest.approx(straight.history.train_loss)
     assert torch.equal(weights(resumed.model), weights(straight.model))
+
+
+def learning_rates_during_fit(schedule, schedule_kwargs, epochs, lr, validation_fraction=0.0):
+    """(lr the optimizer held at every loss evaluation, grouped by epoch (epochs, calls), History)."""
+    X, y = regression_data(n=64)
+    torch.manual_seed(0)
+    seen, trainer = [], None
+
+    def loss(output, target):
+        seen.append(trainer.optimizer.param_groups[0]["lr"])
+        return square_loss(output, target)
+
+    trainer = nets.Trainer(nets.mlp(3, [8], 1), loss, epochs=epochs, batch_size=16, optimizer="sgd", lr=lr,
+                           schedule=schedule, schedule_kwargs=schedule_kwargs,
+                           validation_fraction=validation_fraction, device="cpu", seed=0)
+    history = trainer.fit(X, y)
+    per_epoch = np.array(seen).reshape(epochs, -1)  # each training batch, then the validation pass if any
+    return per_epoch, history
+
+
+@pytest.mark.parametrize(("schedule", "kwargs", "formula"), [
+    ("power", {"s": 3, "c": 2}, lambda t: 0.1 / (1 + t / 3) ** 2),
+    ("exponential", {"s": 4}, lambda t: 0.1 * 0.1 ** (t / 4)),
+    # 11 epochs: eta0 = 0.1 up to eta1 = 1.0 at epoch 5, back to 0.1 at epoch 10.
+    ("one_cycle", {"max_lr": 1.0}, lambda t: 0.1 + 0.9 * (1 - abs(t - 5) / 5)),
+])
+def test_fit_follows_the_schedule_formula_epoch_by_epoch(schedule, kwargs, formula):
+    per_epoch, history = learning_rates_during_fit(schedule, kwargs, epochs=11, lr=0.1)
+    expected = [formula(t) for t in range(11)]
+    # Every batch of epoch t trains at eta(t), and the history records it.
+    np.testing.assert_allclose(per_epoch, np.repeat(np.array(expected)[:, None], per_epoch.shape[1], 1),
+                               rtol=1e-12)
+    assert history.lr == pytest.approx(expected, rel=1e-12)
+
+
+def test_fit_multiplies_the_rate_by_lambda_when_the_validation_loss_stalls():
+    # A learning rate of 1e-6 leaves the validation loss all but fixed: it stalls from the second epoch on.
+    per_epoch, history = learning_rates_during_fit("performance", {"factor": 0.5, "patience": 2}, epochs=14,
+                                                   lr=1e-6, validation_fraction=0.25)
+    # The rule, written out: an epoch improves when its validation loss is below the best so far by more than
+    # torch's default relative threshold (1e-4); after more than `patience` epochs without one, eta *= lambda.
+    eta, best, bad, expected = 1e-6, math.inf, 0, []
+    for val_loss in history.val_loss:
+        expected.append(eta)
+        if val_loss < best * (1 - 1e-4):
+            best, bad = val_loss, 0
+        else:
+            bad += 1
+        if bad > 2:
+            eta, bad = eta * 0.5, 0
+    assert expected[-1] < expected[0] / 4  # the rate was cut at least three times
+    np.testing.assert_allclose(per_epoch, np.repeat(np.array(expected)[:, None], per_epoch.shape[1], 1),
+                               rtol=1e-12)
+    assert history.lr == pytest.approx(expected, rel=1e-12)
 
 
 def test_corrupt_or_foreign_checkpoint_gives_a_clear_error(tmp_path):
