@@ -23,7 +23,7 @@ from gymnasium import spaces
 from agents.buffers import ReplayBuffer
 from agents.deep import DeepAgent, check_fraction, check_positive, fused_if_cpu
 from agents.networks import QNetwork
-from agents.schedules import LinearDecay
+from agents.schedules import Constant, LinearDecay
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class DQNConfig:
 
     num_envs: int = 1  # env copies stepped together (rl-zoo n_envs 1)
     learning_rate: float = 2.3e-3  # Adam step size (rl-zoo)
+    anneal_lr: bool = False  # step size falls linearly to 0 over training, settling the final policy (ours)
     batch_size: int = 64  # transitions per gradient step (rl-zoo)
     buffer_size: int = 100_000  # replay capacity in transitions (rl-zoo)
     learning_starts: int = 1000  # env steps before the first update (rl-zoo)
@@ -112,7 +113,12 @@ class DQN(DeepAgent):
             self._collect_step()
         if self.num_timesteps < config.learning_starts or self.replay.size < config.batch_size:
             return {"epsilon": self.epsilon()}
-        return {**self.train(config.gradient_steps), "epsilon": self.epsilon()}
+        schedule = LinearDecay(config.learning_rate, 0.0, self._learn_end) if config.anneal_lr \
+            else Constant(config.learning_rate)
+        learning_rate = schedule(self.num_timesteps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+        return {**self.train(config.gradient_steps), "epsilon": self.epsilon(), "learning_rate": learning_rate}
 
     @torch.no_grad()
     def _collect_step(self) -> None:
@@ -146,7 +152,7 @@ class DQN(DeepAgent):
         """`gradient_steps` updates on minibatches sampled up front (one host-to-device copy per round).
 
         The target net is fixed during a round (it moves only while collecting), so its values for every
-        minibatch are computed in one forward pass; the online net's pass over s and s' is one call per step.
+        minibatch are computed in one forward pass.
         """
         config = self.config
         batch = config.batch_size
@@ -160,16 +166,14 @@ class DQN(DeepAgent):
         losses = torch.zeros(gradient_steps, device=self.device)
         for step in range(gradient_steps):
             rows = slice(step * batch, (step + 1) * batch)
-            if config.double_q:
-                # One pass of the online net over s and s': Q(s, a) to train, argmax_a' Q(s', a') to pick a'.
-                q_both = self.q_net(torch.cat([obs[rows], next_obs[rows]]))
-                q_all, next_actions = q_both[:batch], q_both[batch:].detach().argmax(dim=1, keepdim=True)
-                next_values = next_q_target[rows].gather(1, next_actions).squeeze(1)
-            else:
-                q_all = self.q_net(obs[rows])
-                next_values = next_q_target[rows].max(dim=1).values
+            with torch.no_grad():
+                if config.double_q:  # this step's online net picks a', the target net values it
+                    next_actions = self.q_net(next_obs[rows]).argmax(dim=1, keepdim=True)
+                    next_values = next_q_target[rows].gather(1, next_actions).squeeze(1)
+                else:
+                    next_values = next_q_target[rows].max(dim=1).values
             targets = rewards[rows] + config.gamma * not_done[rows] * next_values
-            q = q_all.gather(1, actions[rows]).squeeze(1)
+            q = self.q_net(obs[rows]).gather(1, actions[rows]).squeeze(1)
             loss = torch.nn.functional.smooth_l1_loss(q, targets)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()

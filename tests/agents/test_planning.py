@@ -11,6 +11,7 @@ import envs  # noqa: F401  (registers the mdparcade ids)
 from agents.planning import (
     SparseMDP,
     greedy_policy,
+    optimal_success_probability,
     policy_evaluation,
     policy_iteration,
     q_from_v,
@@ -200,3 +201,40 @@ def test_policy_iteration_with_gamma_one_needs_a_proper_start():
     vi = value_iteration(mdp, 1.0)
     pi = policy_iteration(mdp, 1.0, initial_policy=vi.policy)
     assert mdp.start @ pi.V == pytest.approx(-13.0)  # S&B Example 6.6: the 13-step path along the cliff
+
+
+def test_optimal_success_within_a_horizon_equals_the_best_time_dependent_policy_by_brute_force():
+    import itertools
+
+    rng = np.random.default_rng(0)
+    S, A, H = 4, 2, 3  # states 0, 1 live; 2 goal; 3 hole
+    P = np.zeros((S, A, S))
+    P[:2] = rng.dirichlet(np.ones(S), size=(2, A))
+    P[2:, :, :] = np.eye(S)[2:, None, :]
+    mdp = TabularMDP(P=P, R=np.zeros((S, A)), terminal=np.array([False, False, True, True]),
+                     start=np.array([1.0, 0.0, 0.0, 0.0]))
+    goal = np.array([False, False, True, False])
+
+    def success(plan):  # plan[t][s]: the action at time t in live state s
+        dist, reached = mdp.start.copy(), 0.0
+        for t in range(H):
+            nxt = np.zeros(S)
+            for s in (0, 1):
+                nxt += dist[s] * P[s, plan[t][s]]
+            reached += nxt[2]
+            dist = nxt * np.array([1, 1, 0, 0])
+        return reached
+
+    plans = itertools.product(itertools.product(range(A), repeat=2), repeat=H)
+    best = max(success(plan) for plan in plans)
+    assert optimal_success_probability(mdp, goal, horizon=H) == pytest.approx(best, abs=1e-12)
+    # Every stationary policy does at most as well, and the unlimited optimum at least as well.
+    for policy in itertools.product(range(A), repeat=S):
+        assert success_probability(mdp, np.array(policy), goal, horizon=H) <= best + 1e-12
+    assert optimal_success_probability(mdp, goal) >= best
+
+
+def test_frozenlake_optimal_success_within_its_step_limit():
+    env = gym.make("mdparcade/FrozenLake8x8-v0")
+    best = optimal_success_probability(env.unwrapped.mdp, goal_mask(env), horizon=200)
+    assert best == pytest.approx(0.9132, abs=1e-4)
