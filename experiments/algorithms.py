@@ -18,12 +18,19 @@ ALGORITHMS: dict[str, type[DeepAgent]] = {"PPO": PPO, "DQN": DQN, "A2C": A2C, "R
 
 #: Our tuned overrides of the config defaults, by algorithm and env id; `--set` overrides these in turn.
 PRESETS: dict[tuple[str, str], dict] = {
-    # CartPole at 100k steps in a few seconds: more copies, fewer and larger minibatches than rl-zoo's.
-    ("PPO", "CartPole-v1"): dict(num_envs=16, num_steps=64, batch_size=512, n_epochs=10),
-    # Slippery FrozenLake: long horizon (gamma 0.999) so that the policy values reaching the goal late.
-    ("PPO", "mdparcade/FrozenLake8x8-v0"): dict(num_envs=32, num_steps=128, batch_size=1024, n_epochs=4,
-                                                 gamma=0.999, gae_lambda=0.95, learning_rate=1e-3,
-                                                 ent_coef=0.01, hidden_sizes=(64,)),
+    # CartPole at 100k steps in a few seconds: twice rl-zoo's copies and rollout, half its epochs (5 of 5 seeds
+    # solved here, against rl-zoo's 20 epochs of one minibatch each).
+    ("PPO", "CartPole-v1"): dict(num_envs=16, num_steps=64, batch_size=256, n_epochs=10),
+    # Slippery FrozenLake: a long horizon (gamma 0.999) values reaching the goal late but surely, which is
+    # what the success probability within the step limit rewards; entropy keeps exploring the sparse reward.
+    ("PPO", "mdparcade/FrozenLake8x8-v0"): dict(num_envs=16, num_steps=256, batch_size=256, n_epochs=10,
+                                                 gamma=0.999, gae_lambda=0.95, learning_rate=1e-3, ent_coef=0.01),
+    # One-hot states make the Q-net a table with shared updates: long exploration, a slow hard target, and a
+    # step size annealed to 0 so the final greedy policy settles.
+    ("DQN", "mdparcade/FrozenLake8x8-v0"): dict(num_envs=8, train_freq=64, gradient_steps=8, batch_size=128,
+                                                 learning_starts=5000, exploration_fraction=0.3,
+                                                 exploration_final_eps=0.05, hidden_sizes=(64,),
+                                                 target_update_interval=1000, learning_rate=1e-3, anneal_lr=True),
     # MinAtar-style boards: a conv trunk, entropy bonus for exploration.
     ("PPO", "mdparcade/Catch-v0"): dict(num_envs=16, num_steps=64, batch_size=256, n_epochs=4, gamma=0.99,
                                         gae_lambda=0.95, ent_coef=0.01, hidden_sizes=(128,), activation="relu",
