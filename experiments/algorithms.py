@@ -21,6 +21,10 @@ PRESETS: dict[tuple[str, str], dict] = {
     # CartPole at 100k steps in a few seconds: twice rl-zoo's copies and rollout, half its epochs (5 of 5 seeds
     # solved here, against rl-zoo's 20 epochs of one minibatch each).
     ("PPO", "CartPole-v1"): dict(num_envs=16, num_steps=64, batch_size=256, n_epochs=10),
+    # DQN on CartPole at 50k steps, in half of rl-zoo's time: a [64, 64] net instead of [256, 256] (the update
+    # is compute-bound at 256), 4 copies, a step size annealed to 0 and a Polyak target (tau 0.1) so the final
+    # greedy policy settles instead of oscillating (4 of 5 seeds solved here, against 3 of 5 for 1 copy without).
+    ("DQN", "CartPole-v1"): dict(num_envs=4, hidden_sizes=(64, 64), anneal_lr=True, tau=0.1),
     # Slippery FrozenLake: a long horizon (gamma 0.999) values reaching the goal late but surely, which is
     # what the success probability within the step limit rewards; entropy keeps exploring the sparse reward.
     ("PPO", "mdparcade/FrozenLake8x8-v0"): dict(num_envs=16, num_steps=256, batch_size=256, n_epochs=10,

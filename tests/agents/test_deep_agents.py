@@ -117,7 +117,7 @@ def test_a2c_learns_cartpole():
 
 
 def test_dqn_learns_cartpole():
-    agent = DQN("CartPole-v1", seed=0, **preset("DQN", "CartPole-v1")).learn(30_000)
+    agent = DQN("CartPole-v1", seed=0, **preset("DQN", "CartPole-v1")).learn(40_000)
     assert eval_mean(agent, "CartPole-v1") >= 300
 
 
