@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from agents.deep import check_fraction, check_positive
-from agents.on_policy import ActorCriticAgent, explained_variance
+from agents.on_policy import ActorCriticAgent, explained_variance, policy_gradient_step
 from agents.schedules import Constant, LinearDecay
 
 
@@ -63,18 +63,6 @@ class A2C(ActorCriticAgent):
         for group in self.optimizer.param_groups:
             group["lr"] = learning_rate
         batch = self.training_batch(self.collect_rollout())
-        params, values = self.policy(batch["obs"])
-        advantages = batch["advantages"]
-        if config.normalize_advantage and advantages.numel() > 1:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        policy_loss = -(self.policy.log_prob(params, batch["actions"]) * advantages).mean()
-        value_loss = (values - batch["returns"]).pow(2).mean()
-        entropy = self.policy.entropy(params).mean()
-        loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.policy.parameters(), config.max_grad_norm)
-        self.optimizer.step()
-        figures = torch.stack([policy_loss, value_loss, entropy]).detach().tolist()
-        return dict(zip(("policy_loss", "value_loss", "entropy"), figures), learning_rate=learning_rate,
+        figures = policy_gradient_step(self, batch["obs"], batch["actions"], batch["returns"], batch["advantages"])
+        return dict(figures, learning_rate=learning_rate,
                     explained_variance=explained_variance(batch["values"], batch["returns"]))

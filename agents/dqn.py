@@ -77,7 +77,8 @@ class DQN(DeepAgent):
                                    config.dueling).to(self.device)
         self.target_net.load_state_dict(self.q_net.state_dict())
         self.target_net.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=config.learning_rate,
+        self.parameters = list(self.q_net.parameters())  # listed once: walking the modules every step costs
+        self.optimizer = torch.optim.Adam(self.parameters, lr=config.learning_rate,
                                           **fused_if_cpu(self.device))
         self.replay = ReplayBuffer(config.buffer_size, self.encoder.storage_shape, self.encoder.storage_dtype)
         self._steps_since_target_update = 0
@@ -177,7 +178,7 @@ class DQN(DeepAgent):
             loss = torch.nn.functional.smooth_l1_loss(q, targets)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.q_net.parameters(), config.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(self.parameters, config.max_grad_norm)
             self.optimizer.step()
             losses[step] = loss.detach()
         return {"loss": float(losses.mean()), "gradient_steps": gradient_steps}

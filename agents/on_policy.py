@@ -22,7 +22,8 @@ class ActorCriticAgent(DeepAgent):
         config = self.config
         self.policy = ActorCritic(self.encoder, self.action_space, config.hidden_sizes, config.activation,
                                   getattr(config, "log_std_init", 0.0)).to(self.device)
-        self.optimizer = self._make_optimizer(self.policy.parameters())
+        self.parameters = list(self.policy.parameters())  # listed once: walking the modules every step costs
+        self.optimizer = self._make_optimizer(self.parameters)
 
     def _make_optimizer(self, parameters) -> torch.optim.Optimizer:
         raise NotImplementedError
@@ -92,3 +93,29 @@ def explained_variance(predicted: torch.Tensor, target: torch.Tensor) -> float:
     """1 - Var[target - predicted] / Var[target]: 1 is a perfect critic, 0 no better than a constant."""
     variance = target.var()
     return float("nan") if variance == 0 else float(1.0 - (target - predicted).var() / variance)
+
+
+def policy_gradient_step(agent, obs: torch.Tensor, actions: torch.Tensor, value_targets: torch.Tensor,
+                         advantages: torch.Tensor | None = None) -> dict[str, float]:
+    """One gradient step of A2C and REINFORCE on
+
+        L = -E[log pi(a|s) A] + vf_coef * E[(V(s) - target)^2] - ent_coef * E[entropy],
+
+    clipped to `max_grad_norm`. A defaults to target - V(s), the learned baseline; advantages are normalized
+    when the config says so. Returns the three terms (one read-back)."""
+    config, policy = agent.config, agent.policy
+    params, values = policy(obs)
+    if advantages is None:
+        advantages = value_targets - values.detach()
+    if config.normalize_advantage and advantages.numel() > 1:
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    policy_loss = -(policy.log_prob(params, actions) * advantages).mean()
+    value_loss = (values - value_targets).pow(2).mean()
+    entropy = policy.entropy(params).mean()
+    loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
+    agent.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(agent.parameters, config.max_grad_norm)
+    agent.optimizer.step()
+    figures = torch.stack([policy_loss, value_loss, entropy]).detach().tolist()
+    return dict(zip(("policy_loss", "value_loss", "entropy"), figures))

@@ -106,7 +106,7 @@ class PPO(ActorCriticAgent):
                 loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
+                torch.nn.utils.clip_grad_norm_(self.parameters, config.max_grad_norm)
                 self.optimizer.step()
                 with torch.no_grad():
                     approx_kl = ((ratio - 1) - log_ratio).mean()

@@ -18,6 +18,7 @@ import torch
 
 from agents.deep import DeepAgent, check_fraction, check_positive, fused_if_cpu
 from agents.networks import ActorCritic
+from agents.on_policy import policy_gradient_step
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class REINFORCE(DeepAgent):
         config = self.config
         self.policy = ActorCritic(self.encoder, self.action_space, config.hidden_sizes, config.activation,
                                   config.log_std_init).to(self.device)
-        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.learning_rate,
+        self.parameters = list(self.policy.parameters())
+        self.optimizer = torch.optim.Adam(self.parameters, lr=config.learning_rate,
                                           **fused_if_cpu(self.device))
 
     def _modules(self) -> dict[str, torch.nn.Module]:
@@ -114,18 +116,6 @@ class REINFORCE(DeepAgent):
         x = torch.cat([e["x"] for e in episodes])
         actions = torch.cat([e["actions"] for e in episodes])
         target = torch.as_tensor(np.concatenate(returns), dtype=torch.float32, device=self.device)
-        params, values = self.policy(x)
-        advantages = target - values.detach()
-        if config.normalize_advantage and advantages.numel() > 1:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        policy_loss = -(self.policy.log_prob(params, actions) * advantages).mean()
-        value_loss = (values - target).pow(2).mean()
-        entropy = self.policy.entropy(params).mean()
-        loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.policy.parameters(), config.max_grad_norm)
-        self.optimizer.step()
-        figures = torch.stack([policy_loss, value_loss, entropy]).detach().tolist()
-        return dict(zip(("policy_loss", "value_loss", "entropy"), figures), episodes=len(episodes),
+        figures = policy_gradient_step(self, x, actions, target)
+        return dict(figures, episodes=len(episodes),
                     mean_episode_return=float(np.mean([e["rewards"].sum() for e in episodes])))

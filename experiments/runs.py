@@ -14,7 +14,6 @@ import os
 import platform
 import shlex
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -29,6 +28,7 @@ from agents.exact_gap import ExactGap, greedy_policy
 from agents.vector_env import registered_id
 from experiments.algorithms import algorithm, config_dict, preset
 from experiments.env_models import exact_model, goal_mask
+from nets.checkpoint import write_atomic
 
 METRIC_COLUMNS = ("steps", "seconds", "steps_per_second", "eval_mean", "eval_std", "train_return", "episodes",
                   "value_ratio", "success_probability")
@@ -59,22 +59,12 @@ class RunSpec:
                              f"{self.eval_episodes}")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_text_atomic(path: Path, text: str) -> None:
+    write_atomic(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
 def write_json(path: Path, data: dict) -> None:
-    write_atomic(path, json.dumps(data, indent=2, default=_plain) + "\n")
+    write_text_atomic(path, json.dumps(data, indent=2, default=_plain) + "\n")
 
 
 def _plain(value):
@@ -101,7 +91,7 @@ def write_metrics(path: Path, rows: list[dict]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_atomic(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
 
 
 def read_metrics(path: Path) -> list[dict]:

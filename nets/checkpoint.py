@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -13,14 +15,15 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, truncated, corrupt or not one of ours."""
 
 
-def save_atomic(obj, path: str | os.PathLike) -> Path:
-    """torch.save to a temp file in the same folder, then os.replace, so a crash never leaves half a file."""
+def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Call `write(handle)` on a temp file in the same folder, fsync, then os.replace it onto `path`, so a crash
+    never leaves half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -28,6 +31,11 @@ def save_atomic(obj, path: str | os.PathLike) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_atomic(obj, path: str | os.PathLike) -> Path:
+    """torch.save to a temp file in the same folder, then os.replace (see write_atomic)."""
+    return write_atomic(path, lambda handle: torch.save(obj, handle))
 
 
 def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict:

@@ -8,6 +8,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import torch
+
 from experiments.algorithms import ALGORITHMS, algorithm, config_overrides, literal, parse_assignments
 from experiments.runs import Run, RunSpec
 
@@ -40,6 +42,8 @@ def register(subparsers) -> None:
     parser.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (fixed seeds)")
     parser.add_argument("--from", dest="from_config", type=Path, default=None,
                         help="reproduce a run from its config.json (other options then override nothing)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: small nets lose more to thread overhead than they gain)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -65,6 +69,9 @@ def default_out(spec: RunSpec) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
     spec = spec_from_args(args)
     out = args.out if args.out is not None else default_out(spec)
     print(f"training {spec.algo} on {spec.env_id} for {spec.steps} steps (seed {spec.seed}) -> {out}", flush=True)

@@ -57,3 +57,27 @@ def test_supervised_benchmark_prints_every_row_and_the_dendrogram(monkeypatch, t
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
     svc = SVC().fit(X_train, y_train).score(X_test, y_test)
     assert float(rows["sklearn SVC rbf"][3]) == round(svc, 4)
+
+
+def test_agents_benchmark_prints_both_sides_hyperparameters_and_a_verdict(capsys):
+    from experiments.bench import agents
+
+    assert agents.main(["--contests", "ppo,frozenlake", "--seeds", "1", "--scale", "0.01"]) == 0
+    out = capsys.readouterr().out
+    for side in ("ours PPO", "SB3 PPO", "ours DQN"):
+        assert f"{side}: {{" in out  # its hyperparameters
+    assert '"n_steps": 32' in out and '"n_epochs": 20' in out  # SB3 with rl-zoo's CartPole settings
+    assert out.count("meets") + out.count("MISSES") == 2
+
+
+def test_agents_benchmark_verdicts_follow_the_issue_floors():
+    from experiments.bench.agents import verdict
+
+    ppo = [["ours PPO", 5.0, 500.0, 500.0, "5/5"], ["SB3 PPO", 15.0, 500.0, 500.0, "5/5"]]
+    assert verdict("ppo", ppo).startswith("meets")
+    ppo[0][1] = 5.5  # 2.7x faster: not the 3x floor
+    assert verdict("ppo", ppo).startswith("MISSES")
+    dqn = [["ours DQN", 10.0, 400.0, 100.0, "3/5"], ["SB3 DQN", 30.0, 450.0, 200.0, "4/5"]]
+    assert verdict("dqn", dqn).startswith("MISSES")  # fewer seeds solved
+    lake = [["ours PPO", 10.0, 0.80, 0.7, "-"], ["ours DQN", 20.0, 0.87, 0.86, "-"], ["SB3 PPO", 90.0, 0.85, 0.8, "-"]]
+    assert verdict("frozenlake", lake).startswith("meets: ours DQN 0.870 vs 0.850, 4.50x")
