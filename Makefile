@@ -12,7 +12,7 @@ export SDL_VIDEODRIVER ?= dummy
 export SDL_AUDIODRIVER ?= dummy
 export PYGAME_HIDE_SUPPORT_PROMPT := 1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-agents clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench.nets
+
+# Deep agents against stable-baselines3, 5 seeds each (about 45 minutes on 2 cores).
+bench-agents: $(STAMP)
+	$(PY) -m experiments.bench.agents
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

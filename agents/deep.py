@@ -272,7 +272,10 @@ class DeepAgent(Agent):
             module.load_state_dict(checkpoint["modules"][name])
         for name, optimizer in agent._optimizers().items():
             optimizer.load_state_dict(checkpoint["optimizers"][name])
-        agent.generator.set_state(checkpoint["rng"]["torch"])
+        try:
+            agent.generator.set_state(checkpoint["rng"]["torch"])
+        except RuntimeError:  # saved on another device type: sampling restarts from the seed (no exact resume)
+            pass
         agent.rng.bit_generator.state = checkpoint["rng"]["numpy"]
         if agent.normalizer is not None:
             agent.normalizer.load_state_dict(checkpoint["normalizer"])
