@@ -28,8 +28,11 @@ def feature_trunk(encoder: ObservationEncoder, hidden_sizes: Sequence[int], acti
     The trunk ends with an activation; heads put their own Linear layer on top.
     """
     if encoder.kind == "image":
-        conv = cnn(encoder.shape, cnn_channels, kernel_sizes=3, strides=1, head=(), activation=activation)
-        c, h, w = cnn_output_shapes(encoder.shape, cnn_channels, 3, 1)[-1]
+        # MinAtar's convs are unpadded; a board thinner than the 3x3 kernel (a 1 x 10 corridor) is zero-padded.
+        padding = 1 if min(encoder.shape[1:]) < 3 else 0
+        conv = cnn(encoder.shape, cnn_channels, kernel_sizes=3, strides=1, paddings=padding, head=(),
+                   activation=activation)
+        c, h, w = cnn_output_shapes(encoder.shape, cnn_channels, 3, 1, padding)[-1]
         layers = [conv, *dense_stack(c * h * w, hidden_sizes, activation)]
         width = int(hidden_sizes[-1]) if len(hidden_sizes) else c * h * w
         return nn.Sequential(*layers), width

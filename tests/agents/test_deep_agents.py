@@ -255,3 +255,12 @@ def test_normalized_observations_statistics_are_saved_and_used(tmp_path):
     np.testing.assert_array_equal(loaded.normalizer.mean, agent.normalizer.mean)
     obs = np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32)
     np.testing.assert_array_equal(loaded.predict(obs)[0], agent.predict(obs)[0])
+
+
+def test_gridworld_image_observations_get_a_cnn_and_learn_the_corridor():
+    agent = PPO("Corridor", seed=0, env_kwargs={"obs_mode": "image"}, num_envs=8, num_steps=64, batch_size=256,
+                n_epochs=4, hidden_sizes=(32,), activation="relu")
+    assert agent.encoder.kind == "image" and isinstance(agent.policy.trunk[0][0], torch.nn.Conv2d)
+    agent.learn(20_000)
+    assert evaluate(lambda obs: agent.predict(obs)[0], "mdparcade/Corridor-v0", 5,
+                    env_kwargs={"obs_mode": "image"}).mean == 1.0

@@ -132,3 +132,17 @@ def test_set_values_are_typed_by_the_config_dataclass(tmp_path):
                                     "learning_rate": "3e-4", "n_epochs": "4"})
     assert parsed == {"hidden_sizes": (32, 32), "target_kl": None, "anneal_lr": False, "learning_rate": 3e-4,
                       "n_epochs": 4}
+
+
+def test_tensorboard_scalars_are_written_when_tensorboard_is_installed(tmp_path):
+    pytest.importorskip("tensorboard")  # the optional extra; `make test` installs it with .[dev]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    assert train(tmp_path) == 0
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    eval_mean = events.Scalars("eval_mean")
+    assert [e.step for e in eval_mean] == [0, 1024, 2048]
+    rows = runs.read_metrics(tmp_path / "run" / "metrics.csv")
+    assert [e.value for e in eval_mean] == pytest.approx([r["eval_mean"] for r in rows])
+    assert "policy_loss" in events.Tags()["scalars"]
