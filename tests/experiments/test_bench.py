@@ -81,3 +81,18 @@ def test_agents_benchmark_verdicts_follow_the_issue_floors():
     assert verdict("dqn", dqn).startswith("MISSES")  # fewer seeds solved
     lake = [["ours PPO", 10.0, 0.80, 0.7, "-"], ["ours DQN", 20.0, 0.87, 0.86, "-"], ["SB3 PPO", 90.0, 0.85, 0.8, "-"]]
     assert verdict("frozenlake", lake).startswith("meets: ours DQN 0.870 vs 0.850, 4.50x")
+
+
+def test_mutation_report_counts_kill_rates_per_module():
+    from experiments.mutation_report import parse, report
+
+    text = """    agents.schedules.x_as_schedule__mutmut_1: killed
+    agents.schedules.xǁLinearDecayǁ__call____mutmut_2: survived
+    agents.schedules.x_as_schedule__mutmut_3: timeout
+    nets.losses.x_l2_penalty__mutmut_1: killed
+    nets.losses.x_l2_penalty__mutmut_2: not checked
+"""
+    table, ok = report(parse(text), floor=0.85)
+    assert "| agents.schedules | 3 | 2 | 66.7% (below floor) |" in table
+    assert "| nets.losses | 1 | 1 | 100.0% |" in table
+    assert "agents.schedules.xǁLinearDecayǁ__call____mutmut_2" in table and not ok
