@@ -242,11 +242,15 @@ class DeepAgent(Agent):
             self._restart_pending = True
         return written
 
-    def _checkpoint(self) -> dict:
+    def config_dict(self) -> dict:
+        """The config as plain values (JSON and weights_only checkpoints take no tuples)."""
         config = dataclasses.asdict(self.config)
         config["hidden_sizes"] = list(config["hidden_sizes"])
+        return config
+
+    def _checkpoint(self) -> dict:
         return {
-            "config": config,
+            "config": self.config_dict(),
             "observation_space": describe_space(self.observation_space),
             "action_space": describe_space(self.action_space),
             "env_id": self.env_id,

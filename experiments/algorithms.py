@@ -4,7 +4,6 @@ hyperparameter files: the config dataclass's defaults are rl-zoo's CartPole valu
 from __future__ import annotations
 
 import ast
-import dataclasses
 import types
 import typing
 
@@ -115,9 +114,3 @@ def _coerce(key: str, text: str, annotation):
         if origin is str and isinstance(value, str):
             return value
     raise ValueError(f"--set {key}={text}: expected {annotation}")
-
-
-def config_dict(agent: DeepAgent) -> dict:
-    config = dataclasses.asdict(agent.config)
-    config["hidden_sizes"] = list(config["hidden_sizes"])
-    return config

@@ -26,7 +26,7 @@ from agents.deep import DeepAgent
 from agents.evaluation import EVAL_SEED, evaluate
 from agents.exact_gap import ExactGap, greedy_policy
 from agents.vector_env import registered_id
-from experiments.algorithms import algorithm, config_dict, preset
+from experiments.algorithms import algorithm, preset
 from experiments.env_models import exact_model, goal_mask
 from nets.checkpoint import write_atomic
 
@@ -178,7 +178,7 @@ class Run:
         else:
             agent = cls(spec.env_id, env_kwargs=spec.env_kwargs, device=spec.device, **overrides)
             rows = []
-            write_json(self.out / "config.json", {**self._spec_dict(), "config": config_dict(agent),
+            write_json(self.out / "config.json", {**self._spec_dict(), "config": agent.config_dict(),
                                                   "versions": library_versions(), "command": self.command})
         scorer = exact_scorer(spec.env_id, spec.env_kwargs, agent.config.gamma)
         evaluator = _Evaluator(self, agent, rows, scorer)
