@@ -15,7 +15,6 @@ import torch
 
 from agents.deep import check_fraction, check_positive
 from agents.on_policy import ActorCriticAgent, explained_variance, policy_gradient_step
-from agents.schedules import Constant, LinearDecay
 
 
 @dataclass(frozen=True)
@@ -56,12 +55,8 @@ class A2C(ActorCriticAgent):
         return torch.optim.RMSprop(parameters, lr=config.learning_rate, alpha=config.rms_alpha, eps=config.rms_eps)
 
     def _iteration(self) -> dict[str, float]:
-        config = self.config
-        schedule = LinearDecay(config.learning_rate, 0.0, self._learn_end) if config.anneal_lr \
-            else Constant(config.learning_rate)
-        learning_rate = schedule(self.num_timesteps)
-        for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate
+        learning_rate = self.annealed(self.config.learning_rate, self.config.anneal_lr)
+        self.set_learning_rate(learning_rate)
         batch = self.training_batch(self.collect_rollout())
         figures = policy_gradient_step(self, batch["obs"], batch["actions"], batch["returns"], batch["advantages"])
         return dict(figures, learning_rate=learning_rate,

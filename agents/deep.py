@@ -21,6 +21,7 @@ from gymnasium import spaces
 
 from agents.base import Agent, Callback
 from agents.encoding import ObservationEncoder, RunningNormalizer, describe_space, space_from_description
+from agents.schedules import Constant, LinearDecay
 from agents.vector_env import EpisodeTracker, make_vector_env, restart_seed
 from nets.device import get_device
 
@@ -201,6 +202,22 @@ class DeepAgent(Agent):
     def progress(self) -> float:
         """Fraction of this learn call's span done: num_timesteps / end step (0 before learning)."""
         return min(self.num_timesteps / self._learn_end, 1.0) if self._learn_end else 0.0
+
+    def annealed(self, start: float, anneal: bool) -> float:
+        """`start` now, or, when `anneal`, its value falling linearly to 0 over the learn call (rl-zoo's `lin_`),
+        read at the current step count."""
+        return (LinearDecay(start, 0.0, self._learn_end) if anneal else Constant(start))(self.num_timesteps)
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+
+    def gradient_step(self, loss: torch.Tensor) -> None:
+        """Backpropagate `loss`, clip the gradient norm to the config's `max_grad_norm`, take an optimizer step."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.parameters, self.config.max_grad_norm)
+        self.optimizer.step()
 
     def _input(self, obs: np.ndarray) -> torch.Tensor:
         """A batch of observations (storage dtype) -> float net input on the device (normalized if on)."""

@@ -23,7 +23,7 @@ from gymnasium import spaces
 from agents.buffers import ReplayBuffer
 from agents.deep import DeepAgent, check_fraction, check_positive, fused_if_cpu
 from agents.networks import QNetwork
-from agents.schedules import Constant, LinearDecay
+from agents.schedules import LinearDecay
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,8 @@ class DQN(DeepAgent):
             self._collect_step()
         if self.num_timesteps < config.learning_starts or self.replay.size < config.batch_size:
             return {"epsilon": self.epsilon()}
-        schedule = LinearDecay(config.learning_rate, 0.0, self._learn_end) if config.anneal_lr \
-            else Constant(config.learning_rate)
-        learning_rate = schedule(self.num_timesteps)
-        for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate
+        learning_rate = self.annealed(config.learning_rate, config.anneal_lr)
+        self.set_learning_rate(learning_rate)
         return {**self.train(config.gradient_steps), "epsilon": self.epsilon(), "learning_rate": learning_rate}
 
     @torch.no_grad()
@@ -176,10 +173,7 @@ class DQN(DeepAgent):
             targets = rewards[rows] + config.gamma * not_done[rows] * next_values
             q = self.q_net(obs[rows]).gather(1, actions[rows]).squeeze(1)
             loss = torch.nn.functional.smooth_l1_loss(q, targets)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.parameters, config.max_grad_norm)
-            self.optimizer.step()
+            self.gradient_step(loss)
             losses[step] = loss.detach()
         return {"loss": float(losses.mean()), "gradient_steps": gradient_steps}
 

@@ -113,9 +113,6 @@ def policy_gradient_step(agent, obs: torch.Tensor, actions: torch.Tensor, value_
     value_loss = (values - value_targets).pow(2).mean()
     entropy = policy.entropy(params).mean()
     loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
-    agent.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(agent.parameters, config.max_grad_norm)
-    agent.optimizer.step()
+    agent.gradient_step(loss)
     figures = torch.stack([policy_loss, value_loss, entropy]).detach().tolist()
     return dict(zip(("policy_loss", "value_loss", "entropy"), figures))

@@ -18,7 +18,6 @@ import torch
 
 from agents.deep import check_fraction, check_positive, fused_if_cpu
 from agents.on_policy import ActorCriticAgent, explained_variance
-from agents.schedules import Constant, LinearDecay
 
 
 @dataclass(frozen=True)
@@ -64,16 +63,12 @@ class PPO(ActorCriticAgent):
         return torch.optim.Adam(parameters, lr=self.config.learning_rate, eps=self.config.adam_eps,
                                 **fused_if_cpu(self.device))
 
-    def _schedule(self, start: float, anneal: bool):
-        return LinearDecay(start, 0.0, self._learn_end) if anneal else Constant(start)
-
     def _iteration(self) -> dict[str, float]:
         config = self.config
         # Annealed from the step count at the start of the rollout, as SB3 does.
-        learning_rate = self._schedule(config.learning_rate, config.anneal_lr)(self.num_timesteps)
-        clip = self._schedule(config.clip_range, config.anneal_clip_range)(self.num_timesteps)
-        for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate
+        learning_rate = self.annealed(config.learning_rate, config.anneal_lr)
+        clip = self.annealed(config.clip_range, config.anneal_clip_range)
+        self.set_learning_rate(learning_rate)
         advantages = self.collect_rollout()
         batch = self.training_batch(advantages)
         logs = self.update(batch, clip)
@@ -104,10 +99,7 @@ class PPO(ActorCriticAgent):
                 value_loss = (values - batch["returns"][index]).pow(2).mean()
                 entropy = policy.entropy(params).mean()
                 loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.parameters, config.max_grad_norm)
-                self.optimizer.step()
+                self.gradient_step(loss)
                 with torch.no_grad():
                     approx_kl = ((ratio - 1) - log_ratio).mean()
                     clipped = ((ratio - 1).abs() > clip).float().mean()
