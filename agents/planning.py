@@ -382,3 +382,17 @@ def optimal_success_probability(mdp: Model, goal: np.ndarray, horizon: int | Non
         if horizon is None and change < tol:
             break
     return float(mdp.start @ probability)
+
+
+def optimal_return(mdp: Model, horizon: int) -> float:
+    """The highest expected undiscounted return within `horizon` steps from `mdp.start`, over all
+    (time-dependent) policies, by backward induction: V_0 = 0, V_{k+1} = max_a R + P V_k (0 in terminal
+    states). What an evaluator that sums rewards until the step limit can see of the best policy."""
+    if horizon < 0:
+        raise ValueError(f"horizon must be >= 0, got {horizon}")
+    T = transition_matrix(mdp)
+    backup = _Backup(mdp, T, 1.0)
+    V = np.zeros(mdp.num_states)
+    for _ in range(horizon):
+        V = backup(V).max(axis=0)
+    return float(mdp.start @ V)

@@ -22,12 +22,12 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from agents.deep import DeepAgent
 from agents.evaluation import EVAL_SEED, evaluate
 from agents.exact_gap import ExactGap, greedy_policy
 from agents.vector_env import registered_id
-from experiments.algorithms import algorithm, preset
+from experiments.bench.common import machine_line
 from experiments.env_models import exact_model, goal_mask
+from experiments.learners import Learner, canonical_name, make_learner
 from nets.checkpoint import write_atomic
 
 METRIC_COLUMNS = ("steps", "seconds", "steps_per_second", "eval_mean", "eval_std", "train_return", "episodes",
@@ -50,10 +50,10 @@ class RunSpec:
     eval_episodes: int = 10
 
     def __post_init__(self):
-        self.algo = algorithm(self.algo).__name__
+        self.algo = canonical_name(self.algo)
         self.env_id = registered_id(self.env_id)
-        if self.steps < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.steps < 0:
+            raise ValueError(f"steps must be >= 0, got {self.steps}")
         if self.eval_every < 1 or self.eval_episodes < 1:
             raise ValueError(f"eval_every and eval_episodes must be >= 1, got {self.eval_every}, "
                              f"{self.eval_episodes}")
@@ -140,10 +140,6 @@ class Run:
         self.command = command if command is not None else shlex.join(["mdparcade", *sys.argv[1:]])
 
     # Files --------------------------------------------------------------------------------------------------
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.out / "checkpoint.pt"
-
     def _spec_dict(self) -> dict:
         s = self.spec
         return {"algo": s.algo, "env_id": s.env_id, "env_kwargs": s.env_kwargs, "seed": s.seed, "steps": s.steps,
@@ -156,7 +152,7 @@ class Run:
         if not config_path.is_file():
             return None
         saved = json.loads(config_path.read_text())
-        mine = self._spec_dict()
+        mine = json.loads(json.dumps(self._spec_dict(), default=_plain))  # as config.json holds it
         different = {k: (saved.get(k), v) for k, v in mine.items() if k != "device" and saved.get(k) != v}
         if different:
             raise ValueError(f"{self.out} holds a different run ({different}); choose another --out")
@@ -169,43 +165,52 @@ class Run:
         if finished is not None:
             return finished
         spec = self.spec
-        cls = algorithm(spec.algo)
-        overrides = {**preset(spec.algo, spec.env_id), **spec.overrides, "seed": spec.seed}
-        if self.checkpoint_path.is_file():
-            agent = cls.load(self.checkpoint_path, env=None, device=spec.device)
-            agent.set_env(spec.env_id, spec.env_kwargs)
-            rows = [r for r in read_metrics(self.out / "metrics.csv") if r["steps"] <= agent.num_timesteps]
+        learner = make_learner(spec.algo, spec.env_id, spec.seed, spec.overrides, spec.env_kwargs, spec.device)
+        self.out.mkdir(parents=True, exist_ok=True)
+        if (self.out / "config.json").is_file() and learner.has_checkpoint(self.out):
+            learner.resume(self.out)
+            rows = [r for r in read_metrics(self.out / "metrics.csv") if r["steps"] <= learner.num_timesteps]
         else:
-            agent = cls(spec.env_id, env_kwargs=spec.env_kwargs, device=spec.device, **overrides)
+            learner.start()
             rows = []
-            write_json(self.out / "config.json", {**self._spec_dict(), "config": agent.config_dict(),
-                                                  "versions": library_versions(), "command": self.command})
-        scorer = exact_scorer(spec.env_id, spec.env_kwargs, agent.config.gamma)
-        evaluator = _Evaluator(self, agent, rows, scorer)
+            write_json(self.out / "config.json", {**self._spec_dict(), "config": learner.config(),
+                                                  "versions": library_versions(), "machine": machine_line(),
+                                                  "command": self.command})
+        try:
+            return self._train(learner, rows)
+        finally:
+            learner.close()
+
+    def _train(self, learner: Learner, rows: list[dict]) -> dict:
+        spec = self.spec
+        scorer = exact_scorer(spec.env_id, spec.env_kwargs, learner.gamma)
+        remaining = learner.remaining(spec.steps)
+        evaluator = _Evaluator(self, learner, rows, scorer, end=learner.num_timesteps + remaining)
         if not rows:
             evaluator.evaluate_now(0.0, {})
-        remaining = agent.remaining_timesteps() if agent.num_timesteps else spec.steps
-        with _progress_bar(spec.steps, agent.num_timesteps, self.progress) as bar:
-            evaluator.bar = bar
-            agent.learn(remaining, callback=evaluator)
-        if rows[-1]["steps"] != agent.num_timesteps:
-            evaluator.evaluate_now(evaluator.seconds(), agent.last_logs)
-        agent.save(self.out / "model.pt")
-        summary = self._summary(agent, rows, scorer)
+        if remaining > 0:
+            with _progress_bar(spec.steps, learner.num_timesteps, self.progress) as bar:
+                evaluator.bar = bar
+                learner.learn(remaining, callback=evaluator)
+        if rows[-1]["steps"] != learner.num_timesteps:
+            evaluator.evaluate_now(evaluator.seconds(), evaluator.last_info)
+        learner.save(self.out)
+        summary = self._summary(learner, rows, scorer)
         write_json(self.out / "summary.json", summary)
-        self.checkpoint_path.unlink(missing_ok=True)
+        for name in learner.checkpoint_files:
+            (self.out / name).unlink(missing_ok=True)
         return summary
 
-    def _summary(self, agent: DeepAgent, rows: list[dict], scorer) -> dict:
+    def _summary(self, learner: Learner, rows: list[dict], scorer) -> dict:
         last = rows[-1]
         summary = {"algo": self.spec.algo, "env_id": self.spec.env_id, "seed": self.spec.seed,
-                   "steps": agent.num_timesteps, "eval_mean": last["eval_mean"], "eval_std": last["eval_std"],
+                   "steps": learner.num_timesteps, "eval_mean": last["eval_mean"], "eval_std": last["eval_std"],
                    "eval_episodes": self.spec.eval_episodes, "seconds": last["seconds"],
-                   "steps_per_second": agent.num_timesteps / max(last["seconds"], 1e-9),
-                   "device": str(agent.device)}
+                   "steps_per_second": learner.num_timesteps / max(last["seconds"], 1e-9),
+                   "device": learner.device_name(), "model_file": learner.model_file}
         if scorer is not None:
             gap, observations = scorer
-            summary["exact"] = gap(greedy_policy(lambda obs: agent.predict(obs)[0], observations))
+            summary["exact"] = gap(greedy_policy(learner.predict, observations))
         return summary
 
 
@@ -213,43 +218,48 @@ class _Evaluator:
     """The learn callback: evaluates at every multiple of eval_every, appends a metrics row, writes a resume
     checkpoint, and moves the progress bar."""
 
-    def __init__(self, run: Run, agent: DeepAgent, rows: list[dict], scorer):
-        self.run, self.agent, self.rows, self.scorer = run, agent, rows, scorer
+    def __init__(self, run: Run, learner: Learner, rows: list[dict], scorer, end: int):
+        self.run, self.learner, self.rows, self.scorer, self.end = run, learner, rows, scorer, end
         self.offset = rows[-1]["seconds"] if rows else 0.0
         self.started = time.perf_counter()
-        self.next_eval = (agent.num_timesteps // run.spec.eval_every + 1) * run.spec.eval_every
+        self.next_eval = (learner.num_timesteps // run.spec.eval_every + 1) * run.spec.eval_every
         self.bar = None
+        self.last_info: dict = {}
         self._tensorboard = _tensorboard_writer(run.out)
 
     def seconds(self) -> float:
         return self.offset + time.perf_counter() - self.started
 
-    def __call__(self, agent: DeepAgent, info: dict) -> bool:
+    def __call__(self, info: dict) -> bool:
+        learner = self.learner
+        self.last_info = info
         if self.bar is not None:
-            self.bar.update(agent.num_timesteps - self.bar.n)
-            self.bar.set_postfix(sps=f"{info['steps_per_second']:.0f}", ret=f"{info['recent_return']:.2f}")
-        if agent.num_timesteps >= self.next_eval and agent.num_timesteps < agent._learn_end:
+            self.bar.update(learner.num_timesteps - self.bar.n)
+            postfix = {"ret": f"{info.get('recent_return', math.nan):.2f}"}
+            if "steps_per_second" in info:
+                postfix["sps"] = f"{info['steps_per_second']:.0f}"
+            self.bar.set_postfix(**postfix)
+        if learner.num_timesteps >= self.next_eval and learner.num_timesteps < self.end:
             self.evaluate_now(self.seconds(), info)
-            self.next_eval = (agent.num_timesteps // self.run.spec.eval_every + 1) * self.run.spec.eval_every
-            agent.save(self.run.checkpoint_path, resume=True)
+            self.next_eval = (learner.num_timesteps // self.run.spec.eval_every + 1) * self.run.spec.eval_every
+            learner.save_checkpoint(self.run.out)
         return True
 
     def evaluate_now(self, seconds: float, info: dict) -> None:
-        agent, spec = self.agent, self.run.spec
-        result = evaluate(lambda obs: agent.predict(obs)[0], spec.env_id, spec.eval_episodes, EVAL_SEED,
-                          spec.env_kwargs)
-        row = {"steps": agent.num_timesteps, "seconds": round(seconds, 3),
-               "steps_per_second": round(agent.num_timesteps / seconds, 1) if seconds > 0 else "",
+        learner, spec = self.learner, self.run.spec
+        result = evaluate(learner.predict, spec.env_id, spec.eval_episodes, EVAL_SEED, spec.env_kwargs)
+        row = {"steps": learner.num_timesteps, "seconds": round(seconds, 3),
+               "steps_per_second": round(learner.num_timesteps / seconds, 1) if seconds > 0 else "",
                "eval_mean": result.mean, "eval_std": result.std,
-               "train_return": _finite(info.get("recent_return", agent.tracker.mean_return())),
-               "episodes": agent.tracker.episodes}
+               "train_return": _finite(info.get("recent_return", math.nan)),
+               "episodes": info.get("episodes", 0)}
         if self.scorer is not None:
             gap, observations = self.scorer
-            exact = gap(greedy_policy(lambda obs: agent.predict(obs)[0], observations))
+            exact = gap(greedy_policy(learner.predict, observations))
             row["value_ratio"] = exact["value_ratio"]
             row["success_probability"] = exact.get("success_probability", "")
         for key, value in info.items():
-            if key not in row and key not in ("num_timesteps", "seconds", "recent_return") \
+            if key not in row and key not in ("num_timesteps", "seconds", "recent_return", "episodes") \
                     and isinstance(value, (int, float)):
                 row[key] = value
         self.rows.append(row)
@@ -257,7 +267,7 @@ class _Evaluator:
         if self._tensorboard is not None:
             for key, value in row.items():
                 if key != "steps" and isinstance(value, (int, float)) and math.isfinite(value):
-                    self._tensorboard.add_scalar(key, value, agent.num_timesteps)
+                    self._tensorboard.add_scalar(key, value, learner.num_timesteps)
             self._tensorboard.flush()
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from experiments.algorithms import ALGORITHMS, algorithm, config_overrides, literal, parse_assignments
+from experiments.algorithms import ALGORITHMS, literal, parse_assignments
+from experiments.learners import all_names, learner_class
 from experiments.runs import Run, RunSpec
 
 
@@ -19,15 +20,19 @@ def _config_keys() -> str:
     for name, cls in ALGORITHMS.items():
         fields = ", ".join(f"{f.name}={f.default!r}" for f in dataclasses.fields(cls.config_class))
         lines.append(f"  {name}: {fields}")
+    lines.append("stable-baselines3 (sb3:PPO, sb3:DQN, sb3:A2C): --set takes the SB3 class's keyword arguments "
+                 "(rl-zoo's values by default; see experiments/sb3.py); QLearning, SARSA, ExpectedSARSA: "
+                 "learning_rate, epsilon, gamma, initial_q; ValueIteration: gamma, tol")
     return "\n".join(lines)
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a deep agent (PPO, DQN, A2C, REINFORCE) into a run folder",
-        description="Train a deep agent on an env id; write config.json, metrics.csv, model.pt and summary.json.",
+        "train", help="train an agent (ours, stable-baselines3's, tabular) into a run folder",
+        description="Train an agent on an env id; write config.json, metrics.csv, the model (model.pt, or model.zip "
+                    "for stable-baselines3) and summary.json.",
         epilog=_config_keys(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("algo", metavar="ALGO", nargs="?", help=f"one of {', '.join(ALGORITHMS)}")
+    parser.add_argument("algo", metavar="ALGO", nargs="?", help=f"one of {', '.join(all_names())}")
     parser.add_argument("env_id", metavar="ENV_ID", nargs="?",
                         help="an mdparcade id (mdparcade/Catch-v0, or just Catch) or a Gymnasium id (CartPole-v1)")
     parser.add_argument("--steps", type=int, default=100_000, help="env steps to train (default 100000)")
@@ -60,12 +65,12 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
     spec = RunSpec(algo=args.algo, env_id=args.env_id, steps=args.steps, seed=args.seed, device=args.device,
                    env_kwargs={k: literal(v) for k, v in parse_assignments(args.env_kwargs, "--env-kwargs").items()},
                    eval_every=args.eval_every, eval_episodes=args.eval_episodes)
-    spec.overrides = config_overrides(algorithm(spec.algo), parse_assignments(args.settings, "--set"))
+    spec.overrides = learner_class(spec.algo).check_overrides(spec.algo, parse_assignments(args.settings, "--set"))
     return spec
 
 
 def default_out(spec: RunSpec) -> Path:
-    return Path("runs") / f"{spec.algo.lower()}-{spec.env_id.split('/')[-1]}-s{spec.seed}"
+    return Path("runs") / f"{spec.algo.lower().replace(':', '-')}-{spec.env_id.split('/')[-1]}-s{spec.seed}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"training {spec.algo} on {spec.env_id} for {spec.steps} steps (seed {spec.seed}) -> {out}", flush=True)
     summary = Run(spec, out, progress=False if args.quiet else None).run()
     print(format_summary(summary))
-    print(f"wrote {out}/config.json, metrics.csv, model.pt, summary.json")
+    print(f"wrote {out}/config.json, metrics.csv, {summary['model_file']}, summary.json")
     return 0
 
 

@@ -18,6 +18,7 @@ import experiments.algorithms  # noqa: F401  (imports every agent class, so Agen
 from agents.base import Agent
 from agents.evaluation import EVAL_SEED
 from agents.vector_env import registered_id
+from experiments.learners import learner_class
 from experiments.recording import GifRecorder
 from nets.checkpoint import CheckpointError
 
@@ -98,7 +99,7 @@ def load_run(run_dir: Path) -> tuple[dict, Agent]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist")
-    config_path, model_path = run_dir / "config.json", run_dir / "model.pt"
+    config_path = run_dir / "config.json"
     if not config_path.is_file():
         raise FileNotFoundError(f"{run_dir} has no config.json; is it a run folder written by `mdparcade train`?")
     try:
@@ -108,15 +109,36 @@ def load_run(run_dir: Path) -> tuple[dict, Agent]:
     missing = [key for key in ("algo", "env_id") if not isinstance(config, dict) or key not in config]
     if missing:
         raise ValueError(f"{config_path} lacks {', '.join(repr(key) for key in missing)}")
+    cls = learner_class(config["algo"])
+    model_path = run_dir / cls.model_file
     if not model_path.is_file():
-        unfinished = run_dir.joinpath("checkpoint.pt").is_file()
-        raise FileNotFoundError(f"{run_dir} has no model.pt" + (
+        unfinished = any(run_dir.joinpath(name).is_file() for name in cls.checkpoint_files)
+        raise FileNotFoundError(f"{run_dir} has no {cls.model_file}" + (
             " (its training has not finished: re-run the same `mdparcade train` to resume it)" if unfinished else ""))
     try:
-        agent = Agent.load(model_path, device="cpu")  # one observation a step: the CPU is fastest
+        if model_path.suffix == ".pt":
+            agent = Agent.load(model_path, device="cpu")  # one observation a step: the CPU is fastest
+        else:
+            agent = LoadedPolicy(cls.load_predictor(run_dir, device="cpu"), _summary_steps(run_dir))
     except CheckpointError as err:
         raise CheckpointError(one_line(err)) from err
     return config, agent
+
+
+class LoadedPolicy:
+    """A run's greedy policy from a model file that is not one of our agents (stable-baselines3's model.zip,
+    value iteration's policy.json), with the agent methods watch uses."""
+
+    def __init__(self, predictor, num_timesteps: int):
+        self.predictor, self.num_timesteps = predictor, num_timesteps
+
+    def predict(self, obs, deterministic: bool = True):
+        return self.predictor(np.asarray(obs)[None])[0], None
+
+
+def _summary_steps(run_dir: Path) -> int:
+    summary = run_dir / "summary.json"
+    return int(json.loads(summary.read_text())["steps"]) if summary.is_file() else 0
 
 
 def one_line(err: Exception) -> str:
@@ -133,7 +155,7 @@ def make_env(config: dict, render_mode: str) -> gym.Env:
 
 def check_spaces(env: gym.Env, agent: Agent, run_dir: Path) -> None:
     for what in ("observation_space", "action_space"):
-        if getattr(agent, what) != getattr(env, what):
+        if hasattr(agent, what) and getattr(agent, what) != getattr(env, what):
             raise ValueError(f"{run_dir}/model.pt was trained with {what} {getattr(agent, what)}, but the env of "
                              f"config.json has {getattr(env, what)}")
 

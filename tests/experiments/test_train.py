@@ -70,8 +70,8 @@ def test_an_interrupted_run_resumes_and_ends_as_an_uninterrupted_one(tmp_path, m
     calls = {"n": 0}
     original = runs._Evaluator.__call__
 
-    def interrupt_after_first_checkpoint(self, agent, info):
-        result = original(self, agent, info)
+    def interrupt_after_first_checkpoint(self, info):
+        result = original(self, info)
         if (self.run.out / "checkpoint.pt").exists():
             calls["n"] += 1
             if calls["n"] == 3:
