@@ -12,7 +12,7 @@ export SDL_VIDEODRIVER ?= dummy
 export SDL_AUDIODRIVER ?= dummy
 export PYGAME_HIDE_SUPPORT_PROMPT := 1
 
-.PHONY: demo test lint bench bench-agents mutation clean
+.PHONY: demo test lint bench bench-agents classic mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The main job: solve a gridworld exactly, compare ours with stable-baselines3 on the quick suite (3 seeds),
+# write runs/demo/report.md, curves.png and best.gif (about 5 minutes on 2 cores; re-runs reuse finished runs).
 demo: $(STAMP)
 	$(PY) -m experiments.demo
 
@@ -35,6 +37,10 @@ bench: $(STAMP)
 # Deep agents against stable-baselines3, 5 seeds each (about 45 minutes on 2 cores).
 bench-agents: $(STAMP)
 	$(PY) -m experiments.bench.agents
+
+# The classic suite at 10 seeds (CartPole, Acrobot, FrozenLake8x8, CliffWalking; about 30 minutes on 2 cores).
+classic: $(STAMP)
+	$(VENV)/bin/mdparcade compare classic --seeds 10 --out runs/classic
 
 # Mutation testing of the core modules listed under [tool.mutmut] in pyproject.toml (about 25 minutes on
 # 2 cores; not part of `make test`). Prints each module's kill rate and every surviving mutant.

@@ -16,12 +16,12 @@ def mdparcade_ids() -> list[str]:
 
 
 def resolve_env_id(env_id: str) -> str:
-    """The registered mdparcade id for `env_id` (the `mdparcade/` prefix may be left out).
+    """The registered mdparcade id for `env_id` (the `mdparcade/` prefix and the `-v0` may be left out).
 
     An unknown id is a ValueError that lists the valid ones.
     """
     ours = mdparcade_ids()
-    for candidate in (env_id, f"mdparcade/{env_id}"):
+    for candidate in (env_id, f"mdparcade/{env_id}", f"mdparcade/{env_id}-v0"):
         if candidate in ours:
             return candidate
     raise ValueError(f"unknown env id {env_id!r}; the mdparcade ids are: {', '.join(ours)}")
