@@ -11,8 +11,10 @@ STAMP := $(VENV)/.installed
 export SDL_VIDEODRIVER ?= dummy
 export SDL_AUDIODRIVER ?= dummy
 export PYGAME_HIDE_SUPPORT_PROMPT := 1
+# Quiet Material's "MkDocs 2.0" banner on every build.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint bench bench-agents classic mutation clean
+.PHONY: demo test lint bench bench-agents classic mutation docs serve-docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,5 +51,14 @@ mutation: $(STAMP)
 	$(VENV)/bin/mutmut run --max-children 2 || true
 	$(PY) -m experiments.mutation_report
 
+# The documentation site, built strictly into site/ (a broken link, anchor or API reference fails it); the
+# dev extra holds the doc tools, `pip install -e ".[docs]"` installs them alone.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
+
+# Serve the site on http://127.0.0.1:8000, rebuilt on every save.
+serve-docs: $(STAMP)
+	$(VENV)/bin/mkdocs serve
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mutants
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mutants site

@@ -61,7 +61,7 @@ def learning_curves(curves: dict[str, dict[str, list[tuple[np.ndarray, np.ndarra
     """One row per env, evaluation return against env steps (left) and wall-clock seconds (right): per algo the
     IQM over runs and its 95% bootstrap band (stats.curve_band).
 
-    curves[env_id][algo] is a list of runs, each (steps, seconds, eval_returns) arrays of the same length.
+    `curves[env_id][algo]` is a list of runs, each (steps, seconds, eval_returns) arrays of the same length.
     """
     if not curves:
         raise ValueError("learning_curves needs at least one env in `curves`")

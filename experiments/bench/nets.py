@@ -1,6 +1,6 @@
 """Training throughput (samples/s) of an MLP and a small CNN: our Trainer vs a plain torch loop, same run.
 
-Run: python -m experiments.bench.nets [--epochs 3] [--threads 1]
+Run: `python -m experiments.bench.nets [--epochs 3] [--threads 1]`
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Digits benchmark: our MLP/CNN vs scikit-learn classifiers, our clustering vs scikit-learn's, and
 self-training with 10% of the labels; every number in one run on one machine.
 
-Run: python -m experiments.bench.supervised [--quick] [--seeds 5] [--threads 1] [--skip-semi] [--dendrogram PNG]
+Run: `python -m experiments.bench.supervised [--quick] [--seeds 5] [--threads 1] [--skip-semi] [--dendrogram PNG]`
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ Conventions for adding a script (discovery is automatic, there is no list to edi
 - It ends with `if __name__ == "__main__": main(plot_dir=plot_dir_from_argv())`, so
   `python -m experiments.gallery.<name> [PLOT_DIR]` works too.
 - A test runs `main()` and asserts the claim on the returned numbers (not merely that it ran):
-  tests/experiments/test_gallery_*.py. Add a row for the script to docs/readme/gallery.md.
+  tests/experiments/test_gallery_*.py. Add a row for the script to a table in docs/gallery.md.
 """
 
 from __future__ import annotations

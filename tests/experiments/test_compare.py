@@ -5,6 +5,7 @@ backends, and reports rebuilt identically from the folders alone."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import signal
@@ -64,11 +65,16 @@ def compare(suite: Path, out: Path, *extra: str) -> int:
     return main(["compare", str(suite), "--out", str(out), "--reps", "200", *extra])
 
 
-@pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("compare")
+BACKENDS = ["local", pytest.param("ray", marks=pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                                                                  reason="the distributed extra is not installed"))]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def local_run(request, tmp_path_factory):
+    """The tiny suite run once per backend; the tests that take it run on both."""
+    folder = tmp_path_factory.mktemp(f"compare-{request.param}")
     suite = write_suite(folder)
-    code = compare(suite, folder / "out", "--workers", "2")
+    code = compare(suite, folder / "out", "--workers", "2", "--backend", request.param)
     return suite, folder / "out", code
 
 
@@ -170,25 +176,27 @@ def test_train_from_a_suite_runs_config_reproduces_it(local_run, tmp_path):
     assert read_csv(tmp_path / "again/metrics.csv", drop) == read_csv(run / "metrics.csv", drop)
 
 
-def test_ray_backend_writes_the_same_artifacts(local_run, tmp_path):
+def test_both_backends_write_the_same_artifacts(tmp_path):
     pytest.importorskip("ray")
-    suite, out, _ = local_run
-    assert compare(suite, tmp_path / "ray", "--backend", "ray", "--workers", "2") == 1
-    assert read_csv(tmp_path / "ray/results.csv", TIMING) == read_csv(out / "results.csv", TIMING)
+    suite = write_suite(tmp_path)
+    for backend in ("local", "ray"):
+        assert compare(suite, tmp_path / backend, "--backend", backend, "--workers", "2") == 1
+    local, ray = tmp_path / "local", tmp_path / "ray"
+    assert read_csv(ray / "results.csv", TIMING) == read_csv(local / "results.csv", TIMING)
     drop = {"seconds", "steps_per_second"}
-    for metrics in out.rglob("metrics.csv"):
-        twin = tmp_path / "ray" / metrics.relative_to(out)
+    for metrics in local.rglob("metrics.csv"):
+        twin = ray / metrics.relative_to(local)
         assert read_csv(twin, drop) == read_csv(metrics, drop), metrics
 
 
 def test_ctrl_c_keeps_folders_consistent_and_a_rerun_finishes_the_rest(tmp_path):
     suite = write_suite(tmp_path, """
 seeds = 4
-eval_every = 2000
+eval_every = 1000
 eval_episodes = 2
 [[runs]]
 env = "CartPole-v1"
-steps = 12000
+steps = 5000
 algos = ["DQN"]
 set = { DQN = { learning_starts = 100, train_freq = 4, gradient_steps = 1 } }
 """)
