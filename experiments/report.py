@@ -160,6 +160,8 @@ def success_rule(ref: dict) -> str:
 HEADLINE = [("env_id", "env"), ("algo", "algorithm"), ("runs", "runs"), ("iqm", "IQM return [95% CI]"),
             ("normalized_iqm", "normalized IQM [95% CI]"), ("success_rate", "success"),
             ("seconds_mean", "wall-clock s"), ("value_ratio_mean", "V/V* (exact)")]
+DETAILS = [("env_id", "env"), ("algo", "algorithm"), ("runs", "finished"), ("failed", "failed"),
+           ("median", "median return"), ("mean", "mean return [95% CI]"), ("seconds_median", "median wall-clock s")]
 
 
 def build(out: Path, reps: int = 2000, plots_too: bool = True) -> dict:
@@ -257,7 +259,8 @@ def markdown(out: Path, summary: dict, records: list[dict]) -> str:
               "- libraries: " + ", ".join(f"{k} {v}" for k, v in (summary["versions"] or {}).items()),
               "- score: the final evaluation's mean return (deterministic policy, the same episodes and seeds "
               "for every algorithm); IQM and its 95% stratified bootstrap interval over seeds (rliable)",
-              "", "## Results", "", headline_table(summary), ""]
+              "", "## Results", "", headline_table(summary), "",
+              "### Median, mean and failures", "", stats.format_table(summary["cells"], DETAILS), ""]
     if summary["improvements"]:
         lines += ["## Probability of improvement, ours over stable-baselines3", "",
                   "P(a run of ours scores higher than a run of SB3's), averaged over the envs both ran, "

@@ -158,13 +158,15 @@ def per_cell_table(rows: list[dict], reps: int = 2000, seed: int = 0) -> list[di
 
 
 def _cell_statistics(finished: list[dict], reps: int, seed: int) -> dict:
-    stats = dict.fromkeys(("iqm", "iqm_low", "iqm_high", "median", "mean", "normalized_iqm", "normalized_iqm_low",
+    stats = dict.fromkeys(("iqm", "iqm_low", "iqm_high", "median", "mean", "mean_low", "mean_high",
+                           "normalized_iqm", "normalized_iqm_low",
                            "normalized_iqm_high", "success_rate", "seconds_mean", "seconds_median",
                            "value_ratio_mean"))
     if not finished:
         return stats
     raw = interval_estimates(np.array([_number(row["score"]) for row in finished]), reps=reps, seed=seed)
-    stats.update({key: raw[key] for key in ("iqm", "iqm_low", "iqm_high", "median", "mean")})
+    stats.update({key: raw[key] for key in ("iqm", "iqm_low", "iqm_high", "median", "mean", "mean_low",
+                                            "mean_high")})
     normalized = _present(row.get("normalized") for row in finished)
     if normalized:
         norm = interval_estimates(np.array(normalized), reps=reps, seed=seed)

@@ -196,7 +196,7 @@ eval_every = 1000
 eval_episodes = 2
 [[runs]]
 env = "CartPole-v1"
-steps = 5000
+steps = 8000
 algos = ["DQN"]
 set = { DQN = { learning_starts = 100, train_freq = 4, gradient_steps = 1 } }
 """)
@@ -204,14 +204,17 @@ set = { DQN = { learning_starts = 100, train_freq = 4, gradient_steps = 1 } }
     command = [sys.executable, "-m", "experiments.cli", "compare", str(suite), "--out", str(out), "--workers", "2",
                "--reps", "100"]
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
+    # SIGINT back to its default in the child: a shell that started this test in the background ignores SIGINT,
+    # and Python keeps an inherited "ignore" instead of raising KeyboardInterrupt.
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list(out.rglob("checkpoint.pt")) and time.monotonic() < deadline:
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    printed, err = process.communicate(timeout=60)
+    assert process.returncode == 130, printed + err
     assert "interrupted" in err
     for folder in (out / "CartPole-v1/DQN").iterdir():
         files = {p.name for p in folder.iterdir()}
