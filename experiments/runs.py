@@ -1,5 +1,7 @@
-"""One training run and its folder: config.json, metrics.csv (one row per evaluation), model.pt,
-summary.json, and checkpoint.pt while it runs, so an interrupted run resumes where its last evaluation was.
+"""One training run and its folder: config.json, metrics.csv (one row per evaluation), the model (model.pt;
+model.zip for stable-baselines3; policy.json for value iteration), summary.json, and a resume point while it
+runs (checkpoint.pt, or SB3's checkpoint files), so an interrupted run resumes where its last evaluation was.
+Any learner of `experiments.learners` trains here, so every side of a comparison writes the same folder.
 
 Every file is written atomically (temp file, then os.replace): a killed run never leaves half a file.
 """

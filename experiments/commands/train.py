@@ -1,5 +1,6 @@
-"""`mdparcade train ALGO ENV_ID`: train a deep agent into a run folder (config.json, metrics.csv, model.pt,
-summary.json), evaluating it on a separate env as it learns; an interrupted run resumes when re-run."""
+"""`mdparcade train ALGO ENV_ID`: train an agent (ours, stable-baselines3's `sb3:PPO`..., a tabular learner or
+value iteration) into a run folder (config.json, metrics.csv, the model, summary.json), evaluating it on a
+separate env as it learns; an interrupted run resumes when re-run."""
 
 from __future__ import annotations
 

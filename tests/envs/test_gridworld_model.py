@@ -9,6 +9,7 @@ import envs  # noqa: F401  (registers the ids)
 from envs import rng
 from envs.classic_mdps import TabularMDPEnv, gamblers_problem, garnet
 from envs.gridworld import GridWorldEnv
+from envs.gridworld_model import TransitionTable, gridworld_transitions
 
 
 def value_iteration(mdp, gamma=1.0, sweeps=2000):
@@ -139,3 +140,94 @@ def test_tabular_mdp_env_samples_follow_p():
         env.state = 30
         samples[i] = env.step(20)[0]
     assert chi_square_pvalue(samples, mdp.P[30, 20]) > 1e-4
+
+
+# ---------------------------------------------------------------- the successor tables, pinned by hand
+
+LEFT, DOWN, RIGHT, UP = 0, 1, 2, 3
+
+
+def test_frozen_lake_outcomes_are_listed_in_gymnasiums_order():
+    # Gymnasium lists a slippery move's outcomes as a - 1, a, a + 1; tutorials that index P[s][a][k] rely on it.
+    ours = gym.make("mdparcade/FrozenLake8x8-v0").unwrapped.P
+    theirs = gym.make("FrozenLake8x8-v1", is_slippery=True).unwrapped.P
+    for s in theirs:
+        for a in range(4):
+            assert ours[s][a] == theirs[s][a], (s, a)
+
+
+def test_gridworld_defaults_are_deterministic_with_reward_only_at_the_goal():
+    P = gridworld_transitions(("S.", "HG")).p_dict()  # cells 0 S, 1 floor, 2 hole, 3 goal
+    assert P[0][RIGHT] == [(1.0, 1, 0.0, False)]
+    assert P[0][LEFT] == [(1.0, 0, 0.0, False)]  # off the map: stays put
+    assert P[0][DOWN] == [(1.0, 2, 0.0, True)]
+    assert P[1][DOWN] == [(1.0, 3, 1.0, True)]
+    assert P[3][UP] == [(1.0, 3, 0.0, True)]  # terminal: a self-loop with reward 0
+
+
+def test_slip_is_a_probability_and_zero_slip_only_slides_sideways():
+    P = gridworld_transitions(("S.", "HG"), slip=0.0).p_dict()
+    assert P[0][RIGHT] == [(0.5, 2, 0.0, True), (0.5, 0, 0.0, False)]  # down, then up (off the map)
+    for slip in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=rf"slip must be a probability in \[0, 1\], got {slip}"):
+            gridworld_transitions(("S.", "HG"), slip=slip)
+
+
+def test_entering_a_cliff_sends_the_agent_to_each_start_alike_and_cliffs_and_walls_are_never_left():
+    table = gridworld_transitions(("S.#", "CSG"))  # starts 0 and 4, wall 2, cliff 3, goal 5
+    P = table.p_dict()
+    assert P[0][DOWN] == [(0.5, 0, -100.0, False), (0.5, 4, -100.0, False)]
+    assert P[0][RIGHT] == [(1.0, 1, 0.0, False)]
+    assert P[1][RIGHT] == [(1.0, 1, 0.0, False)]  # into the wall: stays put
+    for a in range(4):
+        assert P[2][a] == [(1.0, 2, 0.0, False)]  # the wall cell
+        assert P[3][a] == [(1.0, 3, 0.0, False)]  # the cliff cell
+    mdp = table.tabular_mdp()
+    np.testing.assert_array_equal(mdp.P[0, DOWN], [0.5, 0, 0, 0, 0.5, 0])
+    np.testing.assert_array_equal(mdp.start, [0.5, 0, 0, 0, 0.5, 0])
+    assert mdp.R[0, DOWN] == -100.0
+
+
+def test_transition_table_keeps_the_order_of_nonzero_entries_and_documented_padding():
+    width = 20
+    prob = np.zeros((2, width))
+    prob[0, 1::2] = 0.1  # ten entries at odd positions, the zeros in between
+    prob[1, 5] = 1.0
+    next_state = np.tile(np.arange(width), (2, 1)) % 2
+    next_state[0, 1::2] = np.arange(10) % 2
+    reward = np.tile(np.arange(width, dtype=float), (2, 1))
+    table = TransitionTable(prob, next_state, reward, np.zeros((2, width), bool), 1, [False, False], [0.25, 0.75])
+    assert table.count.tolist() == [10, 1]
+    assert [r for _, _, r, _ in table.p_dict()[0][0]] == list(range(1, width, 2))  # original order
+    assert table.p_dict()[1][0] == [(1.0, 1, 5.0, False)]
+    # Padding: probability 0 and cumulative 2.0; each row's last real entry has cumulative exactly 1.0.
+    assert table.prob[1, 1:].tolist() == [0.0] * 9 and table.cum[1].tolist() == [1.0] + [2.0] * 9
+    assert table.cum[0, -1] == 1.0
+    assert table.start_states.tolist() == [0, 1] and table.start_cum.tolist() == [0.25, 1.0]
+
+
+def test_vector_sampling_picks_the_same_entry_as_scalar_sampling_at_the_boundaries():
+    prob = np.array([[0.25, 0.25, 0.5]])
+    table = TransitionTable(prob, np.array([[0, 1, 2]]), np.zeros((1, 3)), np.zeros((1, 3), bool), 1,
+                            np.zeros(3, bool), [0.25, 0.0, 0.75])
+    u = np.array([0.0, 0.25, 0.4, 0.5, 0.75, 0.999])
+    nexts, _, _ = table.sample_steps(np.zeros(6, dtype=np.int64), np.zeros(6, dtype=np.int64), u)
+    assert nexts.tolist() == [table.sample_step(0, 0, x)[0] for x in u] == [0, 1, 1, 2, 2, 2]
+    starts = table.sample_starts(u)
+    assert starts.tolist() == [table.sample_start(x) for x in u] == [0, 2, 2, 2, 2, 2]
+    # Only states with positive start probability are kept, with their cumulative probabilities.
+    assert table.start_states.tolist() == [0, 2] and table.start_cum.tolist() == [0.25, 1.0]
+
+
+def test_tabular_mdp_keeps_state_names_and_refuses_a_dense_model_that_would_not_fit():
+    table = gridworld_transitions(("SG",))
+    assert table.tabular_mdp(("start", "goal")).state_names == ("start", "goal")
+    S, A = 7072, 4  # S * A * S just above 2e8 entries
+    rows = np.arange(S * A)[:, None] // A
+    start = np.zeros(S)
+    start[0] = 1.0
+    big = TransitionTable(np.ones((S * A, 1)), rows, np.zeros((S * A, 1)), np.zeros((S * A, 1), bool), A,
+                          np.zeros(S, bool), start)
+    with pytest.raises(ValueError, match=r"the dense model P\[S, A, S'\] of 7072 states would need 1.6 GB; "
+                                         r"use the successor tables \(env.unwrapped.transitions\) instead"):
+        big.tabular_mdp()

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import envs  # noqa: F401  (registers the ids)
+from envs import rng
 from envs.gridworld_ids import REGISTRY
 from envs.gridworld_vector import GridWorldVectorEnv
 
@@ -153,3 +154,76 @@ def test_bad_actions_raise_value_errors():
         env.step(np.array([0.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match="num_envs"):
         GridWorldVectorEnv(0)
+
+
+# ---------------------------------------------------------------- the counter-based generator behind both envs
+# A pure-Python splitmix64 from its published description (Steele, Lea & Flood 2014; Vigna's splitmix64.c),
+# checked against the published first output for seed 0, is the reference for envs.rng.
+
+MASK64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def splitmix64_finalizer(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def splitmix64_next(state):
+    """The generator's next output from `state` (it adds the golden gamma first)."""
+    return splitmix64_finalizer((state + GOLDEN) & MASK64)
+
+
+def test_seed_to_key_is_splitmix64_of_the_scaled_seed():
+    assert splitmix64_next(0) == 0xE220A8397B1DCDAF  # the reference implementation's first output
+    for seed in (0, 1, 2, 12345, 2**40 + 7, -3):
+        assert rng.seed_to_key(seed) == splitmix64_next((seed * GOLDEN) & MASK64)
+    assert rng.seed_to_keys(5, 3).tolist() == [rng.seed_to_key(5), rng.seed_to_key(6), rng.seed_to_key(7)]
+
+
+def test_bits_are_the_doubly_mixed_key_counter_stream_word():
+    keys = rng.seed_to_keys(11, 6)
+    counters = np.array([0, 1, 2, 3, 2**40, 2**63 + 5], dtype=np.uint64)
+    for stream in (0, 1, 3, 2**61 + 1):
+        expected = [splitmix64_finalizer(splitmix64_finalizer(
+            (int(k) ^ (int(c) * GOLDEN & MASK64) ^ (stream * 0xD1B54A32D192ED03 & MASK64)) & MASK64))
+            for k, c in zip(keys, counters, strict=True)]
+        assert rng.bits(keys, counters, stream).tolist() == expected
+        assert [rng.bits_scalar(int(k), int(c), stream) for k, c in zip(keys, counters, strict=True)] == expected
+    # The default stream is stream 0.
+    assert rng.bits(keys, counters).tolist() == rng.bits(keys, counters, 0).tolist()
+    assert rng.bits_scalar(int(keys[0]), 4) == rng.bits_scalar(int(keys[0]), 4, 0)
+
+
+def test_vector_and_scalar_draws_agree_for_every_stream():
+    keys = rng.seed_to_keys(3, 50)
+    counters = np.arange(50, dtype=np.uint64) * np.uint64(7)
+    high = np.arange(1, 51)
+    for stream in (0, 2):
+        u = rng.uniform(keys, counters, stream)
+        assert u.dtype == np.float64 and ((u >= 0) & (u < 1)).all()
+        assert u.tolist() == [rng.uniform_scalar(int(k), int(c), stream) for k, c in zip(keys, counters, strict=True)]
+        n = rng.integers(keys, counters, high, stream)
+        assert n.dtype == np.int64 and ((n >= 0) & (n < high)).all()
+        assert n.tolist() == [rng.integers_scalar(int(k), int(c), int(h), stream)
+                              for k, c, h in zip(keys, counters, high, strict=True)]
+    # Different streams are different numbers; the defaults are stream 0.
+    assert (rng.uniform(keys, counters, 2) != rng.uniform(keys, counters)).all()
+    assert rng.uniform(keys, counters).tolist() == rng.uniform(keys, counters, 0).tolist()
+    assert rng.integers(keys, counters, high).tolist() == rng.integers(keys, counters, high, 0).tolist()
+    assert rng.uniform_scalar(int(keys[1]), 9) == rng.uniform_scalar(int(keys[1]), 9, 0)
+    assert rng.integers_scalar(int(keys[1]), 9, 1000) == rng.integers_scalar(int(keys[1]), 9, 1000, 0)
+    assert rng.integers_scalar(int(keys[1]), 9, 1000, 2) != rng.integers_scalar(int(keys[1]), 9, 1000)
+
+
+def test_unseeded_reset_draws_a_fresh_64_bit_key_and_starts_at_counter_zero():
+    generator = np.random.default_rng(0)
+    keys = [rng.stream_after_reset(None, None, 17, generator) for _ in range(64)]
+    assert all(counter == 0 for _, counter in keys)
+    assert all(0 <= key <= MASK64 for key, _ in keys)  # usable as a uint64 key
+    assert len({key for key, _ in keys}) == 64
+    np.uint64([key for key, _ in keys])
+    # A seed restarts the stream, no seed continues it.
+    assert rng.stream_after_reset(5, 123, 17, generator) == (rng.seed_to_key(5), 0)
+    assert rng.stream_after_reset(None, 123, 17, generator) == (123, 17)
