@@ -44,7 +44,7 @@ bench-agents: $(STAMP)
 classic: $(STAMP)
 	$(VENV)/bin/mdparcade compare classic --seeds 10 --out runs/classic
 
-# Mutation testing of the core modules listed under [tool.mutmut] in pyproject.toml (about 25 minutes on
+# Mutation testing of the core modules listed under [tool.mutmut] in pyproject.toml (about 40 minutes on
 # 2 cores; not part of `make test`). Prints each module's kill rate and every surviving mutant.
 mutation: $(STAMP)
 	$(PY) -m pip install --quiet "mutmut>=3.3"
