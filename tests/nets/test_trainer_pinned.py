@@ -179,3 +179,37 @@ def test_callback_gets_the_epoch_and_its_logs():
     for epoch, logs in seen:
         assert logs == {"train_loss": history.train_loss[epoch], "val_loss": history.val_loss[epoch],
                         "lr": history.lr[epoch]}
+
+
+def test_an_improvement_resets_the_patience_count():
+    """Validation losses scripted through the bias of a frozen constant model (targets 0, so the loss is b^2):
+    1.0 (best), 1.21, 1.44, then 0.81 (a new best: the count of bad epochs starts again), then 1.0 for ever.
+    With patience 2, training stops at the third bad epoch after the new best: epoch 6, seven epochs run."""
+    distances = [1.0, 1.1, 1.2, 0.9] + [1.0] * 10
+    model = nn.Linear(2, 1)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.fill_(distances[0])
+
+    def script(epoch, logs):
+        with torch.no_grad():
+            model.bias.fill_(distances[epoch + 1])
+
+    trainer = nets.Trainer(model, square_loss, epochs=len(distances), batch_size=4, lr=1e-30, optimizer="sgd",
+                           momentum=0.0, validation_fraction=0.25, patience=2, device="cpu", callback=script)
+    history = trainer.fit(np.ones((8, 2), dtype=np.float32), np.zeros((8, 1), dtype=np.float32))
+    assert history.val_loss[:4] == pytest.approx([1.0, 1.21, 1.44, 0.81], rel=1e-5)
+    assert history.best_epoch == 3 and history.stopped_early
+    assert history.epochs_run == 7
+
+
+def test_batch_norm_trains_on_two_rows_in_batches_of_one_by_skipping_them():
+    """A one-row batch cannot go through BatchNorm in training mode; with more than one row in the data the
+    trainer skips such batches rather than fail (two rows in batches of one: every batch is skipped)."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
+    trainer = nets.Trainer(model, square_loss, epochs=2, batch_size=1, device="cpu")
+    history = trainer.fit(X[:2], Y[:2])
+    assert history.epochs_run == 2
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nets.Trainer(nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3)), square_loss, epochs=1, batch_size=1,
+                     device="cpu").fit(X[:1], Y[:1, :1].repeat(3, axis=1))
