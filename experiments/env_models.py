@@ -27,6 +27,18 @@ def resolve_env_id(env_id: str) -> str:
     raise ValueError(f"unknown env id {env_id!r}; the mdparcade ids are: {', '.join(ours)}")
 
 
+def has_exact_model(env: gym.Env) -> bool:
+    """Whether the env exposes an exact model (successor tables or a dense `env.unwrapped.mdp`)."""
+    unwrapped = env.unwrapped
+    return getattr(unwrapped, "transitions", None) is not None or getattr(unwrapped, "mdp", None) is not None
+
+
+def step_limit(env: gym.Env, env_kwargs: dict) -> int | None:
+    """The episode step limit: `max_episode_steps` given to gym.make, else the registered one (None: no limit)."""
+    registered = env.spec.max_episode_steps if env.spec is not None else None
+    return env_kwargs.get("max_episode_steps", registered)
+
+
 def exact_model(env: gym.Env) -> Model:
     """The env's model for the planners: sparse from its successor tables when it has them (any size of
     map), else its dense `env.unwrapped.mdp`."""
@@ -36,7 +48,7 @@ def exact_model(env: gym.Env) -> Model:
         # cum holds cumulative probabilities padded with 2.0; the last real entry is exactly 1.0.
         probabilities = np.diff(np.minimum(table.cum, 1.0), axis=1, prepend=0.0)
         return SparseMDP.from_successors(table.next, probabilities, table.reward, table.terminal, table.start)
-    if getattr(unwrapped, "mdp", None) is None:
+    if not has_exact_model(env):
         raise ValueError(f"{env.spec.id if env.spec else env} has no exact model (env.unwrapped.mdp); "
                          "solve works on the gridworld envs")
     return unwrapped.mdp

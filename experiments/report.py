@@ -108,16 +108,15 @@ def references(records: list[dict]) -> dict[str, dict]:
 
 def reference(env_id: str, env_kwargs: dict) -> dict:
     from agents.planning import optimal_return
-    from experiments.env_models import exact_model
+    from experiments.env_models import exact_model, has_exact_model, step_limit
 
     env = gym.make(registered_id(env_id), **env_kwargs)
     try:
         space = env.action_space
         threshold = env.spec.reward_threshold if env.spec is not None else None
-        has_model = getattr(env.unwrapped, "mdp", None) is not None or \
-            getattr(env.unwrapped, "transitions", None) is not None
+        has_model = has_exact_model(env)
         if has_model:
-            horizon = env_kwargs.get("max_episode_steps", env.spec.max_episode_steps)
+            horizon = step_limit(env, env_kwargs)
             best, source = optimal_return(exact_model(env), horizon), f"the exact optimum within {horizon} steps"
         else:
             best, source = KNOWN_BEST.get(env_id, (None, ""))

@@ -28,7 +28,7 @@ from agents.evaluation import EVAL_SEED, evaluate
 from agents.exact_gap import ExactGap, greedy_policy
 from agents.vector_env import registered_id
 from experiments.bench.common import machine_line
-from experiments.env_models import exact_model, goal_mask
+from experiments.env_models import exact_model, goal_mask, has_exact_model, step_limit
 from experiments.learners import Learner, canonical_name, make_learner
 from nets.checkpoint import write_atomic
 
@@ -114,16 +114,13 @@ def exact_scorer(env_id: str, env_kwargs: dict, gamma: float):
     """(ExactGap, observations of every state) for an env with an exact model, else None."""
     env = gym.make(env_id, **env_kwargs)
     try:
-        unwrapped = env.unwrapped
-        if getattr(unwrapped, "mdp", None) is None and getattr(unwrapped, "transitions", None) is None:
+        if not has_exact_model(env):
             return None
-        observer = getattr(unwrapped, "observer", None)
+        observer = getattr(env.unwrapped, "observer", None)
         model = exact_model(env)
         states = np.arange(model.num_states)
         observations = observer.batch(states) if observer is not None else states
-        horizon = env.spec.max_episode_steps if env.spec is not None else None
-        horizon = env_kwargs.get("max_episode_steps", horizon)
-        return ExactGap(model, gamma, goal_mask(env), horizon), observations
+        return ExactGap(model, gamma, goal_mask(env), step_limit(env, env_kwargs)), observations
     finally:
         env.close()
 
