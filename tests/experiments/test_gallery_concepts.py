@@ -10,15 +10,13 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from gallery_listing import listed_names
 from matplotlib.path import Path as PolygonPath
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
-
-from experiments import gallery
-from experiments.cli import main as cli_main
 
 CONCEPT_SCRIPTS = ("graphical_models", "universal_approximation", "halfspace_unions", "learning_not_memorizing",
                    "no_single_best", "why_gpus")
@@ -33,13 +31,7 @@ def run(name: str, plot_dir=None) -> dict:
 
 
 def test_scripts_are_listed_with_concept_and_claim(capsys):
-    listed = {script.name: script for script in gallery.list_scripts()}
-    for name in CONCEPT_SCRIPTS:
-        assert name in listed, name
-        assert listed[name].concept and listed[name].claim, name
-    assert cli_main(["gallery"]) == 0
-    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert set(CONCEPT_SCRIPTS) <= set(names)
+    listed_names(CONCEPT_SCRIPTS, capsys)
 
 
 # ------------------------------------------------------------------------------------ probabilistic graphical models
