@@ -1,8 +1,9 @@
-"""stable-baselines3 as a learner (``sb3:PPO``, ``sb3:DQN``, ``sb3:A2C``) with rl-zoo's hyperparameters, and a
-features extractor that lets SB3's CnnPolicy play our small (C, H, W) boards with our agents' conv trunk.
+"""stable-baselines3 as a learner (``sb3:PPO``, ``sb3:DQN``, ``sb3:A2C``) with rl-zoo's hyperparameters
+(experiments/sb3_zoo.py); its SB3 subclasses, the board features extractor and the callback bridge, are in
+experiments/sb3_classes.py.
 
 stable_baselines3 is imported only when a model is built (its import takes seconds; `mdparcade --help` must
-not pay for it), so `MinAtarExtractor` is made on first access (the module's `__getattr__`).
+not pay for it).
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ import copy
 import functools
 import inspect
 import json
-import math
 import pickle
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 
 from experiments.algorithms import literal
@@ -35,8 +34,6 @@ from experiments.sb3_zoo import (  # noqa: F401  (re-exported: the table is part
 )
 from nets.checkpoint import write_atomic
 
-#: How often (env steps) `SB3Learner.learn` reports to its callback, besides once at the end.
-REPORT_EVERY = 1000
 #: Settings that are not SB3 constructor arguments: copies stepped together, the policy name, VecNormalize.
 ENV_KEYS = ("n_envs", "policy", "normalize")
 #: Constructor arguments a run fixes itself (`--seed`, `--device`), not settings.
@@ -205,7 +202,9 @@ class SB3Learner(Learner):
         return describe({**{k: self.settings[k] for k in ENV_KEYS}, **defaults, **self.settings})
 
     def learn(self, steps: int, callback: LearnCallback) -> None:
-        bridge = _bridge_class()(callback)
+        from experiments.sb3_classes import LearnBridge
+
+        bridge = LearnBridge(callback)
         self.model.learn(int(steps), callback=bridge, reset_num_timesteps=False, progress_bar=False)
 
     def predict(self, obs: np.ndarray) -> np.ndarray:
@@ -288,86 +287,12 @@ def _dict_call(key: str, text: str) -> dict:
         raise ValueError(f"{key}={text}: expected dict(name=<literal>, ...) or a dict literal") from None
 
 
-# Lazily defined SB3 subclasses -----------------------------------------------------------------------------
+# The SB3 subclasses live in experiments/sb3_classes.py, which imports stable_baselines3 --------------------
 def __getattr__(name: str):
+    """`experiments.sb3.MinAtarExtractor` without importing SB3 with this module (models saved before the
+    classes moved pickle it under this name)."""
     if name == "MinAtarExtractor":
-        cls = _define_extractor()
-        globals()[name] = cls  # found directly from now on; pickles by reference as experiments.sb3.MinAtarExtractor
-        return cls
+        from experiments.sb3_classes import MinAtarExtractor
+
+        return MinAtarExtractor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@functools.cache
-def _define_extractor():
-    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-
-    from agents.encoding import ObservationEncoder
-    from agents.networks import feature_trunk
-
-    class MinAtarExtractor(BaseFeaturesExtractor):
-        """Our agents' MinAtar conv trunk (agents.networks.feature_trunk on nets.cnn: one 3x3 conv of 16
-        channels, zero-padded for boards under 3 wide) then Linear + ReLU to `features_dim`.
-
-        SB3's NatureCNN refuses our (C, H, W) 0/1 uint8 boards (it wants 0-255 images of 36x36 or more).
-        The boards reach this extractor as 0/1 floats: SB3 divides by 255 only for 0-255 image spaces, and
-        `normalize_images=False` says so outright. For SB3 users of our envs::
-
-            import envs  # registers mdparcade/Catch-v0, ...
-            from stable_baselines3 import PPO
-            from experiments.sb3 import MinAtarExtractor
-            kwargs = dict(features_extractor_class=MinAtarExtractor, normalize_images=False, net_arch=[])
-            PPO("CnnPolicy", "mdparcade/Catch-v0", policy_kwargs=kwargs).learn(100_000)
-        """
-
-        def __init__(self, observation_space: gym.Space, features_dim: int = 128, activation: str = "relu"):
-            if not is_board(observation_space):
-                raise ValueError(f"MinAtarExtractor takes (C, H, W) board observations, got {observation_space}")
-            super().__init__(observation_space, int(features_dim))
-            self.trunk, _ = feature_trunk(ObservationEncoder(observation_space), (int(features_dim),), activation)
-
-        def forward(self, observations):
-            """(N, C, H, W) floats -> (N, features_dim)."""
-            return self.trunk(observations)
-
-    MinAtarExtractor.__module__, MinAtarExtractor.__qualname__ = __name__, "MinAtarExtractor"
-    return MinAtarExtractor
-
-
-@functools.cache
-def _bridge_class():
-    from stable_baselines3.common.callbacks import BaseCallback
-
-    class LearnBridge(BaseCallback):
-        """Calls our LearnCallback from SB3's learn loop: at most once per REPORT_EVERY env steps and once at
-        the end; our callback returning False stops learning. It counts finished episodes on the way."""
-
-        def __init__(self, callback: LearnCallback):
-            super().__init__()
-            self.callback = callback
-            self.next_report, self.reported, self.stopped = 0, -1, False
-
-        def _on_training_start(self) -> None:
-            self.next_report = (self.model.num_timesteps // REPORT_EVERY + 1) * REPORT_EVERY
-
-        def _on_step(self) -> bool:
-            dones = self.locals.get("dones")
-            if dones is not None:
-                self.model.mdparcade["episodes"] += int(np.sum(dones))
-            if self.model.num_timesteps < self.next_report:
-                return True
-            self.next_report = (self.model.num_timesteps // REPORT_EVERY + 1) * REPORT_EVERY
-            self.stopped = not self._report()
-            return not self.stopped
-
-        def _on_training_end(self) -> None:
-            if not self.stopped and self.reported != self.model.num_timesteps:
-                self._report()
-
-        def _report(self) -> bool:
-            self.reported = self.model.num_timesteps
-            returns = [info["r"] for info in self.model.ep_info_buffer or []]
-            info = {"num_timesteps": int(self.model.num_timesteps), "episodes": self.model.mdparcade["episodes"],
-                    "recent_return": float(np.mean(returns)) if returns else math.nan}
-            return self.callback(info) is not False
-
-    return LearnBridge

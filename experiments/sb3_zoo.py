@@ -135,9 +135,9 @@ def _resolved(settings: dict) -> dict:
     settings = copy.deepcopy(settings)
     kwargs = settings.get("policy_kwargs")
     if kwargs and kwargs.get("features_extractor_class") == "MinAtarExtractor":
-        from experiments.sb3 import _define_extractor
+        from experiments.sb3_classes import MinAtarExtractor
 
-        kwargs["features_extractor_class"] = _define_extractor()
+        kwargs["features_extractor_class"] = MinAtarExtractor
     return settings
 
 
