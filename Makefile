@@ -7,6 +7,7 @@ TORCH ?= torch==2.13.0
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 export SDL_VIDEODRIVER ?= dummy
 export SDL_AUDIODRIVER ?= dummy
@@ -16,18 +17,24 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: demo test lint bench bench-agents classic mutation docs serve-docs clean
 
+# The package and its runtime dependencies (what `make demo` needs) ...
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+# ... and the dev extra on top (pytest, ruff, Ray, MkDocs, minatar, ...) for the tests and the docs.
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(DEV_STAMP)
 
 # The main job: solve a gridworld exactly, compare ours with stable-baselines3 on the quick suite (3 seeds),
 # write runs/demo/report.md, curves.png and best.gif (about 5 minutes on 2 cores; re-runs reuse finished runs).
 demo: $(STAMP)
-	$(PY) -m experiments.demo
+	$(VENV)/bin/mdparcade demo
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 
 test: lint
@@ -46,18 +53,18 @@ classic: $(STAMP)
 
 # Mutation testing of the core modules listed under [tool.mutmut] in pyproject.toml (about 40 minutes on
 # 2 cores; not part of `make test`). Prints each module's kill rate and every surviving mutant.
-mutation: $(STAMP)
+mutation: $(DEV_STAMP)
 	$(PY) -m pip install --quiet "mutmut>=3.3"
 	$(VENV)/bin/mutmut run --max-children 2 || true
-	$(PY) -m experiments.mutation_report
+	$(PY) tools/mutation_report.py
 
 # The documentation site, built strictly into site/ (a broken link, anchor or API reference fails it); the
 # dev extra holds the doc tools, `pip install -e ".[docs]"` installs them alone.
-docs: $(STAMP)
+docs: $(DEV_STAMP)
 	$(VENV)/bin/mkdocs build --strict
 
 # Serve the site on http://127.0.0.1:8000, rebuilt on every save.
-serve-docs: $(STAMP)
+serve-docs: $(DEV_STAMP)
 	$(VENV)/bin/mkdocs serve
 
 clean:

@@ -120,6 +120,11 @@ class DeepAgent(Agent):
         self.env = vec_env
         self.num_envs = vec_env.num_envs
         self.tracker = EpisodeTracker(self.num_envs)
+        saved = getattr(self, "_saved_episodes", None)
+        if saved is not None:  # loaded from a checkpoint: the episode count and recent returns go on
+            self.tracker.episodes = int(saved["episodes"])
+            self.tracker.recent_returns.extend(float(r) for r in saved["recent_returns"])
+            self._saved_episodes = None
         self._restart_pending = True
         self._on_env_attached()
 
@@ -279,6 +284,8 @@ class DeepAgent(Agent):
             "rng": {"torch": self.generator.get_state(), "numpy": self.rng.bit_generator.state},
             "normalizer": None if self.normalizer is None else self.normalizer.state_dict(),
             "extra": self._extra_state(getattr(self, "_saving_for_resume", False)),
+            "episodes": {"episodes": self.tracker.episodes, "recent_returns": list(self.tracker.recent_returns)}
+            if self.env is not None else None,
         }
 
     @classmethod
@@ -303,6 +310,7 @@ class DeepAgent(Agent):
         agent.num_timesteps = int(checkpoint["num_timesteps"])
         agent._learn_end = int(checkpoint["learn_end"])
         agent._load_extra_state(checkpoint["extra"])
+        agent._saved_episodes = checkpoint.get("episodes")
         if env is not None:
             agent.set_env(env)
         return agent

@@ -9,6 +9,7 @@ import numpy as np
 
 from agents.planning import (
     Model,
+    PlanningResult,
     optimal_success_probability,
     policy_evaluation,
     success_probability,
@@ -35,12 +36,15 @@ class ExactGap:
     """Scores policies on one model: V*(start) and the best success probability are computed once.
 
     mdp: the model; gamma: the agent's discount; goal: (S,) bool goal states, or None (no success figures);
-    horizon: the env's step limit (success must come within it), or None.
+    horizon: the env's step limit (success must come within it), or None; solution: value iteration's result
+    for this model and gamma when the caller has it already (else it is computed here).
     """
 
-    def __init__(self, mdp: Model, gamma: float, goal: np.ndarray | None = None, horizon: int | None = None):
+    def __init__(self, mdp: Model, gamma: float, goal: np.ndarray | None = None, horizon: int | None = None,
+                 solution: PlanningResult | None = None):
         self.mdp, self.gamma, self.goal, self.horizon = mdp, float(gamma), goal, horizon
-        self.optimal_value = float(mdp.start @ value_iteration(mdp, gamma=self.gamma).V)
+        solution = solution if solution is not None else value_iteration(mdp, gamma=self.gamma)
+        self.optimal_value = float(mdp.start @ solution.V)
         self.optimal_success = None if goal is None else optimal_success_probability(mdp, goal, horizon)
 
     def __call__(self, policy: np.ndarray) -> dict[str, float]:

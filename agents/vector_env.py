@@ -13,20 +13,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
 
-
-def registered_id(env_id: str) -> str:
-    """The Gymnasium id for `env_id`; mdparcade ids may leave out their `mdparcade/` prefix and `-v0`.
-
-    An unknown id is a ValueError naming it and the mdparcade ids.
-    """
-    import envs  # registers the mdparcade ids
-
-    for candidate in (env_id, f"mdparcade/{env_id}", f"mdparcade/{env_id}-v0"):
-        if candidate in gym.registry:
-            return candidate
-    ours = sorted(envs.register_envs())
-    raise ValueError(f"unknown env id {env_id!r}; the mdparcade ids are {', '.join(ours)}, and any registered "
-                     "Gymnasium id (CartPole-v1, Acrobot-v1, ...) works too")
+from envs import resolve_env_id
 
 
 def make_vector_env(env, num_envs: int, env_kwargs: dict | None = None) -> tuple[VectorEnv, str | None]:
@@ -40,7 +27,7 @@ def make_vector_env(env, num_envs: int, env_kwargs: dict | None = None) -> tuple
         raise ValueError(f"num_envs must be >= 1, got {num_envs}")
     env_kwargs = dict(env_kwargs or {})
     if isinstance(env, str):
-        env_id = registered_id(env)
+        env_id = resolve_env_id(env)
         native = gym.spec(env_id).vector_entry_point is not None
         mode = "vector_entry_point" if native else "sync"
         return gym.make_vec(env_id, num_envs=int(num_envs), vectorization_mode=mode, **env_kwargs), env_id

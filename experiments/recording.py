@@ -13,6 +13,20 @@ from PIL import Image
 
 #: GIF frame delays are whole hundredths of a second.
 MAX_FPS = 100
+CAPTION_PX = 22
+CAPTION_BACKGROUND = (18, 18, 28)
+CAPTION_TEXT = (235, 235, 235)
+
+
+def captioned(frame: np.ndarray, text: str) -> np.ndarray:
+    """The frame (uint8 (H, W, 3)) under a strip of CAPTION_PX rows that shows `text` (e.g. the episode and its
+    return), as a GIF has no window caption."""
+    from PIL import ImageDraw, ImageFont
+
+    frame = np.asarray(frame)
+    strip = Image.new("RGB", (frame.shape[1], CAPTION_PX), CAPTION_BACKGROUND)
+    ImageDraw.Draw(strip).text((6, 4), text, fill=CAPTION_TEXT, font=ImageFont.load_default())
+    return np.concatenate([np.asarray(strip, dtype=np.uint8), frame], axis=0)
 
 
 class GifRecorder:

@@ -17,18 +17,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agents.env_models import exact_gap, model_info
 from agents.evaluation import evaluate
-from experiments.algorithms import algorithm, preset
 from experiments.bench.common import machine_line, table
-from experiments.runs import exact_scorer
-from experiments.sb3 import (
-    default_settings,
-    describe,
-    greedy,
-    linear,  # noqa: F401  (moved to experiments.sb3; still importable from here)
-    make_model,
-    zoo_settings,
-)
+from experiments.learners.ours import AGENTS
+from experiments.learners.presets import preset
+from experiments.learners.sb3 import greedy, make_model
+from experiments.learners.sb3_presets import default_preset, describe, sb3_preset
 
 SOLVED_CARTPOLE = 475.0
 MINATAR_CONTEXT = ("For context: MinAtar (Young & Tian 2019, arXiv:1903.03176), whose rules our Breakout follows, "
@@ -47,7 +42,7 @@ class Side:
 
 
 def ours(algo: str, env_id: str, **extra) -> Side:
-    cls = algorithm(algo)
+    cls = AGENTS[algo]
     settings = {**preset(algo, env_id), **extra}
 
     def train(steps: int, seed: int):
@@ -59,8 +54,8 @@ def ours(algo: str, env_id: str, **extra) -> Side:
 
 
 def sb3(algo: str, env_id: str, sb3_defaults: bool = False, **overrides) -> Side:
-    """SB3 with rl-zoo's settings (`experiments.sb3.zoo_settings`), or SB3's own defaults with one env copy."""
-    settings = {**(default_settings if sb3_defaults else zoo_settings)(algo, env_id), **overrides}
+    """SB3 with rl-zoo's presets (`experiments.learners.sb3_presets`), or SB3's own defaults with one env copy."""
+    settings = {**(default_preset if sb3_defaults else sb3_preset)(algo, env_id), **overrides}
 
     def train(steps: int, seed: int):
         model, vecnormalize = make_model(algo, env_id, settings, seed, device="cpu")
@@ -86,7 +81,7 @@ def contests() -> dict[str, dict]:
 
 def score(env_id: str, predict, kind: str) -> float:
     if kind == "exact":
-        gap, observations = exact_scorer(env_id, {}, gamma=0.99)
+        gap, observations = exact_gap(env_id, {}, gamma=0.99), model_info(env_id).observations
         return gap(np.asarray(predict(observations)).reshape(-1))["success_probability"]
     return evaluate(predict, env_id, episodes=10).mean
 
@@ -136,7 +131,7 @@ def verdict(name: str, rows: list[list]) -> str:
 def catch_steps_to_solve(seed: int, budget: int = 100_000, every: int = 5_000, target: float = 0.9) -> dict:
     """Our PPO (CNN) on Catch, evaluated every `every` steps: the first step count with eval mean >= 0.9."""
     env_id = "mdparcade/Catch-v0"
-    cls = algorithm("PPO")
+    cls = AGENTS["PPO"]
     agent = cls(env_id, device="cpu", seed=seed, **preset("PPO", env_id))
     found = {"steps": None}
     marks = {"next": every}
@@ -159,7 +154,7 @@ def breakout(seed: int, steps: int = 1_000_000) -> dict:
     rng = np.random.default_rng(seed)
     random_return = evaluate(lambda obs: rng.integers(3, size=len(obs)), env_id, episodes=100).mean
     started = time.perf_counter()
-    agent = algorithm("PPO")(env_id, device="cpu", seed=seed, **preset("PPO", env_id)).learn(steps)
+    agent = AGENTS["PPO"](env_id, device="cpu", seed=seed, **preset("PPO", env_id)).learn(steps)
     seconds = time.perf_counter() - started
     trained = evaluate(lambda obs: agent.predict(obs)[0], env_id, episodes=100).mean
     return {"seed": seed, "random": random_return, "ppo": trained, "seconds": seconds}

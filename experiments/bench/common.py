@@ -1,19 +1,8 @@
-"""Shared bits of the benchmark scripts: the machine line and fixed-width tables."""
+"""Shared bits of the benchmark scripts: the machine line (from the runs' provenance) and fixed-width tables."""
 
 from __future__ import annotations
 
-import os
-import platform
-
-
-def machine_line() -> str:
-    """One line naming the machine, as every benchmark prints it."""
-    import numpy as np
-    import torch
-
-    cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA"
-    return (f"machine: {platform.platform()} | {os.cpu_count()} CPUs | python {platform.python_version()} | "
-            f"numpy {np.__version__} | torch {torch.__version__} ({torch.get_num_threads()} threads) | {cuda}")
+from experiments.runs.provenance import machine_line  # noqa: F401  (every bench prints it)
 
 
 def table(headers: list[str], rows: list[list]) -> str:

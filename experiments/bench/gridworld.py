@@ -21,10 +21,10 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 
 import envs  # noqa: E402, F401  (registers the mdparcade ids)
+from agents.env_models import exact_model  # noqa: E402
 from agents.planning import value_iteration  # noqa: E402
 from envs.gridworld_maps import generate_maze  # noqa: E402
 from experiments.bench.common import machine_line, table  # noqa: E402
-from experiments.env_models import exact_model  # noqa: E402
 
 MAZE_SIZE, GAMMA, TOL = 100, 0.99, 1e-8
 

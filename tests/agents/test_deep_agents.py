@@ -16,7 +16,7 @@ from agents.evaluation import evaluate
 from agents.ppo import PPO
 from agents.reinforce import REINFORCE
 from agents.schedules import LinearDecay
-from experiments.algorithms import preset
+from experiments.learners.presets import preset
 from nets.checkpoint import CheckpointError
 
 CORRIDOR_GOAL = 9  # "S........G": state 9 is the goal

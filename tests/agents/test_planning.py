@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import envs  # noqa: F401  (registers the mdparcade ids)
+from agents.env_models import exact_model, goal_mask
 from agents.planning import (
     SparseMDP,
     greedy_policy,
@@ -21,7 +22,6 @@ from agents.planning import (
 )
 from envs.classic_mdps import gamblers_problem, garnet
 from envs.tabular_mdp import TabularMDP
-from experiments.env_models import exact_model, goal_mask
 
 GRIDWORLDS = ["FrozenLake8x8", "CliffWalking", "RussellNorvig4x3", "FourRooms", "Maze", "Corridor"]
 # VI stops on a sweep change below tol, so its V is within gamma * tol / (1 - gamma) of V*; a tight tol

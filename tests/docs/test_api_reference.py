@@ -68,7 +68,7 @@ def api_entries() -> dict[str, str]:
 
 def test_the_walk_finds_the_packages():
     modules = public_modules()
-    assert {"envs.gridworld", "nets.trainer", "agents.ppo", "experiments.report", "experiments.gallery"} <= set(
+    assert {"envs.gridworld", "nets.trainer", "agents.ppo", "experiments.compare.report", "experiments.gallery"} <= set(
         modules)
     assert not any(NOT_API.fullmatch(name) for name in modules)
     assert "nets.trainer.Trainer" in public_objects("nets.trainer")

@@ -1,0 +1,142 @@
+"""rl-zoo's presets for stable-baselines3 by (algorithm, env id), and ours where rl-zoo has none: the configs
+`sb3:PPO`, `sb3:DQN` and `sb3:A2C` train with (experiments/learners/sb3.py builds the models)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+ALGOS = ("PPO", "DQN", "A2C")
+
+@dataclass(frozen=True)
+class LinearSchedule:
+    """rl-zoo's ``lin_<start>``: falls linearly to 0 over training (SB3 passes progress remaining, 1 -> 0).
+
+    A dataclass rather than a closure so that it pickles (SB3 saves schedules inside model.zip) and compares
+    equal to another of the same start.
+    """
+
+    start: float
+
+    def __call__(self, progress_remaining: float) -> float:
+        return progress_remaining * self.start
+
+    @property
+    def __name__(self) -> str:  # SB3's logs and the bench print schedules by name
+        return f"lin_{self.start:g}"
+
+    def __str__(self) -> str:
+        return self.__name__
+
+
+def linear(start: float) -> LinearSchedule:
+    return LinearSchedule(float(start))
+
+
+# rl-zoo's table and ours ------------------------------------------------------------------------------------
+#: The extractor is named here, not referenced: the class needs stable_baselines3, imported only when a
+#: model is built. Heads sit straight on its 128 features (net_arch []), as in our agents' ActorCritic/QNetwork.
+BOARD_POLICY_KWARGS = dict(features_extractor_class="MinAtarExtractor",
+                           features_extractor_kwargs=dict(features_dim=128), normalize_images=False, net_arch=[])
+_CARTPOLE, _ACROBOT = "CartPole-v1", "Acrobot-v1"
+_LAKE, _CLIFF = "mdparcade/FrozenLake8x8-v0", "mdparcade/CliffWalking-v0"
+_CATCH, _BREAKOUT, _SNAKE = "mdparcade/Catch-v0", "mdparcade/Breakout-v0", "mdparcade/Snake-v0"
+_GRIDWORLD_DQN = dict(learning_rate=1e-3, buffer_size=100_000, learning_starts=1000, target_update_interval=1000)
+
+#: (algo, env id) -> preset: n_envs, policy, normalize and the SB3 constructor arguments. rl-zoo's entries
+#: (hyperparams/{ppo,dqn,a2c}.yml, DLR-RM/rl-baselines3-zoo) are copied as published, without n_timesteps
+#: (a run's step budget decides); `normalize: true` is VecNormalize on observations and rewards.
+PRESETS: dict[tuple[str, str], dict] = {
+    ("PPO", _CARTPOLE): dict(n_envs=8, policy="MlpPolicy", normalize=False, n_steps=32, batch_size=256,
+                             gae_lambda=0.8, gamma=0.98, n_epochs=20, ent_coef=0.0, learning_rate=linear(1e-3),
+                             clip_range=linear(0.2)),
+    ("PPO", _ACROBOT): dict(n_envs=16, policy="MlpPolicy", normalize=True, n_steps=256, gae_lambda=0.94, gamma=0.99,
+                            n_epochs=4, ent_coef=0.0),
+    ("DQN", _CARTPOLE): dict(n_envs=1, policy="MlpPolicy", normalize=False, learning_rate=2.3e-3, batch_size=64,
+                             buffer_size=100_000, learning_starts=1000, gamma=0.99, target_update_interval=10,
+                             train_freq=256, gradient_steps=128, exploration_fraction=0.16,
+                             exploration_final_eps=0.04, policy_kwargs=dict(net_arch=[256, 256])),
+    ("DQN", _ACROBOT): dict(n_envs=1, policy="MlpPolicy", normalize=False, learning_rate=6.3e-4, batch_size=128,
+                            buffer_size=50_000, learning_starts=0, gamma=0.99, target_update_interval=250,
+                            train_freq=4, gradient_steps=-1, exploration_fraction=0.12, exploration_final_eps=0.1,
+                            policy_kwargs=dict(net_arch=[256, 256])),
+    ("A2C", _CARTPOLE): dict(n_envs=8, policy="MlpPolicy", normalize=False, ent_coef=0.0),
+    ("A2C", _ACROBOT): dict(n_envs=16, policy="MlpPolicy", normalize=True, ent_coef=0.0),
+    # Gridworlds (ours; rl-zoo has none): SB3's defaults, changed only where they clearly do not fit.
+    # Slippery FrozenLake's reward is sparse: SB3's 2048-step PPO rollout gathered from 8 copies (more
+    # distinct episodes per update), an entropy bonus to keep exploring, and gamma 0.999 as in our preset
+    # (success within the 200-step limit rewards reaching the goal late but surely).
+    ("PPO", _LAKE): dict(n_envs=8, policy="MlpPolicy", normalize=False, n_steps=256, ent_coef=0.01, gamma=0.999),
+    ("A2C", _LAKE): dict(n_envs=8, policy="MlpPolicy", normalize=False, ent_coef=0.01, gamma=0.999),
+    # DQN on one-hot states (the Q-net is a table with shared updates): SB3's Atari step size 1e-4 crawls and
+    # its 10k-step target sync happens a handful of times in a 100k budget; explore 30% of training.
+    ("DQN", _LAKE): dict(n_envs=1, policy="MlpPolicy", normalize=False, exploration_fraction=0.3, **_GRIDWORLD_DQN),
+    # CliffWalking is deterministic with a dense -1 per step: only the rollout layout (8 copies) and DQN's
+    # step size and target sync change.
+    ("PPO", _CLIFF): dict(n_envs=8, policy="MlpPolicy", normalize=False, n_steps=256),
+    ("A2C", _CLIFF): dict(n_envs=8, policy="MlpPolicy", normalize=False),
+    ("DQN", _CLIFF): dict(n_envs=1, policy="MlpPolicy", normalize=False, **_GRIDWORLD_DQN),
+    # MinAtar-style boards: CNN against CNN, the values of our PRESETS (experiments/learners/presets.py) in SB3's
+    # terms. Our PPO anneals its step size (lin_) and keeps its clip range; our DQN defaults are rl-zoo's
+    # CartPole values. SB3's train_freq counts vector steps: 8 of 8 copies are our 64 env steps.
+    ("PPO", _CATCH): dict(n_envs=16, policy="CnnPolicy", normalize=False, n_steps=64, batch_size=256, n_epochs=4,
+                          gamma=0.99, gae_lambda=0.95, ent_coef=0.01, learning_rate=linear(1e-3), clip_range=0.2,
+                          policy_kwargs=BOARD_POLICY_KWARGS),
+    ("PPO", _BREAKOUT): dict(n_envs=64, policy="CnnPolicy", normalize=False, n_steps=64, batch_size=1024,
+                             n_epochs=4, gamma=0.99, gae_lambda=0.95, ent_coef=0.01, learning_rate=linear(5e-4),
+                             clip_range=0.2, policy_kwargs=BOARD_POLICY_KWARGS),
+    ("A2C", _CATCH): dict(n_envs=16, policy="CnnPolicy", normalize=False, ent_coef=0.01,
+                          policy_kwargs=BOARD_POLICY_KWARGS),
+    ("DQN", _CATCH): dict(n_envs=8, policy="CnnPolicy", normalize=False, learning_rate=2.3e-3, batch_size=64,
+                          buffer_size=100_000, learning_starts=1000, gamma=0.99, target_update_interval=10,
+                          train_freq=8, gradient_steps=32, exploration_fraction=0.2, exploration_final_eps=0.04,
+                          policy_kwargs=BOARD_POLICY_KWARGS),
+}
+PRESETS[("PPO", _SNAKE)] = dict(PRESETS[("PPO", _BREAKOUT)])  # our Snake preset is the Breakout one
+
+
+def check_algorithm(algo: str) -> str:
+    if algo not in ALGOS:
+        raise ValueError(f"unknown stable-baselines3 algorithm {algo!r}; choose one of {', '.join(ALGOS)}")
+    return algo
+
+
+def is_board(space: gym.Space) -> bool:
+    """(C, H, W) observations, which get our conv trunk rather than SB3's flattening MLP."""
+    return isinstance(space, gym.spaces.Box) and len(space.shape) == 3
+
+
+def default_preset(algo: str, env_id: str, env_kwargs: dict | None = None) -> dict:
+    """SB3's defaults with one env copy: MlpPolicy, or CnnPolicy with `MinAtarExtractor` on boards."""
+    check_algorithm(algo)
+    env = gym.make(env_id, **(env_kwargs or {}))
+    try:
+        board = is_board(env.observation_space)
+    finally:
+        env.close()
+    if board:
+        return dict(n_envs=1, policy="CnnPolicy", normalize=False, policy_kwargs=copy.deepcopy(BOARD_POLICY_KWARGS))
+    return dict(n_envs=1, policy="MlpPolicy", normalize=False)
+
+
+def sb3_preset(algo: str, env_id: str, env_kwargs: dict | None = None) -> dict:
+    """A deep copy of the preset for (algo, env_id); `default_preset` for a pair the table lacks. Classes are
+    named, not referenced (see BOARD_POLICY_KWARGS)."""
+    entry = PRESETS.get((check_algorithm(algo), env_id))
+    return copy.deepcopy(entry) if entry is not None else default_preset(algo, env_id, env_kwargs)
+
+
+def describe(value):
+    """Config values as JSON values: schedules as 'lin_0.001', classes and functions by name."""
+    if isinstance(value, dict):
+        return {str(k): describe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [describe(v) for v in value]
+    if callable(value):  # classes, functions and LinearSchedule
+        return getattr(value, "__name__", repr(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

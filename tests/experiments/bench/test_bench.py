@@ -1,0 +1,83 @@
+"""Smoke tests of the benchmark scripts: they run and print the tables with every row (no timing asserted)."""
+
+from experiments.bench import gridworld, nets, vector_envs
+
+
+def test_vector_env_table_has_a_row_per_env_and_size_and_the_reference():
+    text = vector_envs.vector_env_table(
+        ids=["mdparcade/Catch-v0", "mdparcade/FrozenLake8x8-v0"], sizes=(1, 8), time_budget=0.01)
+    rows = [line for line in text.splitlines() if line.startswith("| mdparcade/")]
+    assert [row.split("|")[1:3] for row in rows] == [
+        [" mdparcade/Catch-v0 ", " 1 "], [" mdparcade/Catch-v0 ", " 8 "],
+        [" mdparcade/FrozenLake8x8-v0 ", " 1 "], [" mdparcade/FrozenLake8x8-v0 ", " 8 "]]
+    assert "CartPole-v1 (Gymnasium's CartPoleVectorEnv, reference) | 4096" in text
+
+
+def test_gridworld_tables_compare_with_gymnasium_and_a_python_loop():
+    (text,) = gridworld.gridworld_tables(quick=True)
+    assert "FrozenLake8x8 single env, steps/s" in text
+    assert "value iteration, 30x30 maze" in text  # quick mode; the loop baseline is checked against ours inside
+
+
+def test_nets_benchmark_runs_ours_and_the_plain_loop():
+    table = nets.run(epochs=1, batch_size=64, num_samples=256)
+    for name in nets.CASES:
+        assert f"{name}" in table
+    assert table.count(" cpu ") == len(nets.CASES)
+
+
+def test_supervised_benchmark_prints_every_row_and_the_dendrogram(monkeypatch, tmp_path, capsys):
+    from functools import partial
+
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.svm import SVC
+
+    from experiments.bench import supervised
+    from nets.supervised import CNNClassifier, MLPClassifier
+
+    # The nets train for an epoch or two: this checks the script runs end to end, not the accuracies.
+    monkeypatch.setattr(supervised, "MLPClassifier", partial(MLPClassifier, epochs=2))
+    monkeypatch.setattr(supervised, "CNNClassifier", partial(CNNClassifier, epochs=1))
+    monkeypatch.setitem(supervised.AE, "epochs", 1)
+    scikit_mlp = supervised.SkMLPClassifier
+    monkeypatch.setattr(supervised, "SkMLPClassifier", lambda **kwargs: scikit_mlp(**{**kwargs, "max_iter": 5}))
+    autoencoder = supervised.Autoencoder
+    monkeypatch.setattr(supervised, "Autoencoder", lambda **kwargs: autoencoder(**{**kwargs, "epochs": 1}))
+    tree = tmp_path / "tree.png"
+    assert supervised.main(["--quick", "--dendrogram", str(tree)]) == 0
+    out = capsys.readouterr().out
+    rows = {line[:line.index("  ")]: line.split() for line in out.splitlines() if "  " in line}
+    names = [*supervised.CLASSIFIERS, *supervised.CLUSTERINGS, *(f"spectral kNN-{k} + Ward" for k in (5, 10, 15, 20)),
+             "supervised only (labeled rows)", "self-training (pseudo-labels)", "autoencoder pretraining (all rows)"]
+    assert [name for name in names if name not in rows] == []
+    assert tree.stat().st_size > 0 and f"dendrogram: {tree}" in out
+    # A deterministic row against its own computation: SVC's accuracy on the benchmark's split.
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    svc = SVC().fit(X_train, y_train).score(X_test, y_test)
+    assert float(rows["sklearn SVC rbf"][3]) == round(svc, 4)
+
+
+def test_agents_benchmark_prints_both_sides_hyperparameters_and_a_verdict(capsys):
+    from experiments.bench import agents
+
+    assert agents.main(["--contests", "ppo,frozenlake", "--seeds", "1", "--scale", "0.01"]) == 0
+    out = capsys.readouterr().out
+    for side in ("ours PPO", "SB3 PPO", "ours DQN"):
+        assert f"{side}: {{" in out  # its hyperparameters
+    assert '"n_steps": 32' in out and '"n_epochs": 20' in out  # SB3 with rl-zoo's CartPole settings
+    assert out.count("meets") + out.count("MISSES") == 2
+
+
+def test_agents_benchmark_verdicts_follow_the_issue_floors():
+    from experiments.bench.agents import verdict
+
+    ppo = [["ours PPO", 5.0, 500.0, 500.0, "5/5"], ["SB3 PPO", 15.0, 500.0, 500.0, "5/5"]]
+    assert verdict("ppo", ppo).startswith("meets")
+    ppo[0][1] = 5.5  # 2.7x faster: not the 3x floor
+    assert verdict("ppo", ppo).startswith("MISSES")
+    dqn = [["ours DQN", 10.0, 400.0, 100.0, "3/5"], ["SB3 DQN", 30.0, 450.0, 200.0, "4/5"]]
+    assert verdict("dqn", dqn).startswith("MISSES")  # fewer seeds solved
+    lake = [["ours PPO", 10.0, 0.80, 0.7, "-"], ["ours DQN", 20.0, 0.87, 0.86, "-"], ["SB3 PPO", 90.0, 0.85, 0.8, "-"]]
+    assert verdict("frozenlake", lake).startswith("meets: ours DQN 0.870 vs 0.850, 4.50x")
