@@ -123,8 +123,12 @@ def load_map(map_spec) -> tuple[str, ...]:
         elif "\n" in text:
             rows = text.strip("\n").split("\n")
         elif os.path.isfile(text):
-            with open(text, encoding="utf-8") as file:
-                rows = file.read().strip("\n").split("\n")
+            try:
+                with open(text, encoding="utf-8") as file:
+                    rows = file.read().strip("\n").split("\n")
+            except UnicodeDecodeError as err:
+                raise ValueError(f"map file {text} is not a UTF-8 text map (byte {err.start} cannot be read); "
+                                 "write it as rows of map characters") from None
         else:
             raise ValueError(
                 f"map {text!r} is neither a built-in map ({', '.join(BUILTIN_MAPS)}) nor an existing file"

@@ -66,6 +66,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def check_writable(path, option: str, folder: bool) -> None:
+    """Refuse an output path this process cannot write, before any work: `path` must be a folder (or not exist
+    yet) when `folder`, else not a folder; the nearest existing folder above it must take a new file (tried
+    with a temporary file, which also catches read-only mounts and /proc for root)."""
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise ValueError(f"{option} {path} is a file; give a folder")
+    if not folder and path.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give a file name")
+    existing = path if folder and path.is_dir() else path.parent
+    while not existing.exists():
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(f"{existing} is not a folder")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        raise ValueError(f"{option} {path}: cannot write in {existing} ({err.strerror or err})") from None
+
+
 def one_line(err: Exception) -> str:
     """The error's message on one line (OSErrors with their file name)."""
     if isinstance(err, OSError) and err.filename is not None and err.strerror:

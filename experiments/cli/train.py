@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from experiments.cli import check_writable
 from experiments.learners.registry import FAMILIES, all_names
 
 
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     spec = spec_from_args(args)
     out = args.out if args.out is not None else spec.default_folder()
-    check_writable(out)
+    check_writable(out, "--out", folder=True)
 
     import torch
 
@@ -127,19 +128,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{out} already holds this finished run: nothing was trained (delete the folder to train again)")
     return 0
-
-
-def check_writable(out: Path) -> None:
-    """--out must be a folder (or not exist yet) in a place this user may write."""
-    import os
-
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder")
-    existing = out
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out}: cannot write in {existing} (permission denied)")
 
 
 def format_summary(summary: dict) -> str:

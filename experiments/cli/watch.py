@@ -38,6 +38,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from agents.evaluation import EVAL_SEED
+    from experiments.cli import check_writable
     from experiments.recording import GifRecorder, captioned
 
     if args.seed is None:
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.record is not None and args.record.suffix.lower() != ".gif":
         raise ValueError(f"--record writes a GIF; give a path ending in .gif, got {args.record}")
     if args.record is not None:
-        check_writable_file(args.record)
+        check_writable(args.record, "--record", folder=False)
     config, agent = load_run(args.run_dir)
     recording = args.record is not None
     env = make_env(config, "rgb_array" if recording else "human")
@@ -117,20 +118,6 @@ def load_run(run_dir: Path):
     steps = folder.read_summary()["steps"] if folder.summary_path.is_file() else 0
     # One observation a step: the CPU is fastest.
     return config, learner_class(config["algo"]).load_agent(model_path, config, steps, device="cpu")
-
-
-def check_writable_file(path: Path) -> None:
-    """A file can be written at `path` (its folder exists and is writable, or can be made): checked before
-    playing, so a bad --record fails at once rather than after every episode."""
-    import os
-
-    if path.is_dir():
-        raise ValueError(f"--record {path} is a folder; give a file name ending in .gif")
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"--record {path}: cannot write in {folder} (permission denied)")
 
 
 def make_env(config: dict, render_mode: str) -> gym.Env:

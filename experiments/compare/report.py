@@ -76,8 +76,10 @@ def build(out: Path, reps: int = 2000, plots_too: bool = True) -> dict:
                "suite": _suite_text(out)}
     write_results_csv(out / "results.csv", records)
     write_json(out / "report.json", summary)
+    curves = _curves(counted)
     if plots_too:
-        plots.learning_curves(_curves(counted), out / "curves.png", title=f"{out.name}: learning curves")
+        if curves:
+            plots.learning_curves(curves, out / "curves.png", title=f"{out.name}: learning curves")
         if profiles:
             plots.performance_profiles(profiles, out / "profiles.png", title=f"{out.name}: performance profiles")
     write_text_atomic(out / "report.md", markdown(out, summary, records))

@@ -74,6 +74,11 @@ class PlannerLearner(Learner):
     @classmethod
     def load_predictor(cls, model: Path, run_config: dict, device: str = "cpu"):
         policy = read_policy(model)
+        info = model_info(run_config["env_id"], run_config.get("env_kwargs") or {})
+        if not info.has_model or policy.size != info.model.num_states or policy.max() >= info.model.num_actions:
+            raise ValueError(f"{model} does not fit {run_config['env_id']}: expected one action in "
+                             f"0..{info.model.num_actions - 1} for each of its {info.model.num_states} states"
+                             if info.has_model else f"{model}: {run_config['env_id']} has no exact model")
         return lambda obs: policy[np.asarray(obs, dtype=np.int64)]
 
 

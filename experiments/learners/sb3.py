@@ -14,6 +14,7 @@ import functools
 import inspect
 import io
 import json
+import pickle
 import zipfile
 from collections import deque
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from experiments.learners.base import LearnCallback, Learner
 from experiments.learners.overrides import check_keys, literal
 from experiments.learners.registry import base_algorithm
 from experiments.learners.sb3_presets import ALGOS, check_algorithm, describe, linear, sb3_preset
-from nets.checkpoint import CheckpointError, load_checkpoint, save_atomic, write_atomic
+from nets.checkpoint import CheckpointError, load_checkpoint, load_failure, save_atomic, write_atomic
 
 #: Config keys that are not SB3 constructor arguments: copies stepped together, the policy name, VecNormalize.
 ENV_KEYS = ("n_envs", "policy", "normalize")
@@ -267,10 +268,11 @@ class SB3Learner(Learner):
         try:
             learner.model.set_parameters(str(model_path), exact_match=True, device=device)
             vecnormalize_json = _zip_member(model_path, VECNORMALIZE_MEMBER)
-        except (zipfile.BadZipFile, KeyError, ValueError, RuntimeError, OSError, EOFError) as err:
+        except (zipfile.BadZipFile, KeyError, ValueError, RuntimeError, OSError, EOFError,
+                pickle.UnpicklingError) as err:
             learner.close()
-            raise ValueError(f"{model_path} is not a stable-baselines3 model of this run "
-                             f"({type(err).__name__}: {_first_line(err)})") from None
+            raise ValueError(f"{model_path} is not a stable-baselines3 model of this run: it "
+                             f"{load_failure(err)}") from None
         if learner.vecnormalize is not None:
             if vecnormalize_json is None:
                 raise ValueError(f"{model_path} lacks the VecNormalize statistics this run's config needs")
@@ -288,11 +290,6 @@ class SB3Learner(Learner):
 def _zip_member(path: Path, name: str) -> str | None:
     with zipfile.ZipFile(path) as archive:
         return archive.read(name).decode("utf-8") if name in archive.namelist() else None
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 REPLAY_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
@@ -341,7 +338,9 @@ def _typed(key: str, value):
 
 def _check_type(name: str, key: str, value, default) -> None:
     """A value of the wrong kind for SB3's argument (its default says which) is refused now, not after the
-    run has started: a word where SB3 takes a number or a bool, a fraction where it counts."""
+    run has started: a word where SB3 takes a number, a schedule or a bool, a fraction where it counts."""
+    if key in SCHEDULE_KEYS and isinstance(value, str):
+        raise ValueError(f"{name}: {key}={value!r}: expected a number or lin_<number>, e.g. lin_0.001")
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, (int, float)) and key not in SCHEDULE_KEYS:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import difflib
 import io
+import os
 import re
-import runpy
 import shlex
+import subprocess
 import sys
 import types
 from dataclasses import dataclass, field
@@ -231,28 +232,17 @@ def command_words(command: str) -> list[str]:
 
 
 def run_command(words: list[str]) -> tuple[int, str]:
-    """Runs an allowed command in this process (stdout and stderr together); returns (exit status, output).
-
-    `mdparcade ARGS` calls the command line's `main(ARGS)`; `python -m MODULE ARGS` runs the module as
-    `__main__` with `sys.argv` set, as the interpreter would.
-    """
-    buffer = io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-        try:
-            if words[0] == "mdparcade":
-                from experiments.cli import main
-
-                code = main(words[1:])
-            elif words[:2] == ["python", "-m"]:
-                saved = sys.argv
-                sys.argv = [words[2], *words[3:]]
-                try:
-                    runpy.run_module(words[2], run_name="__main__", alter_sys=True)
-                finally:
-                    sys.argv = saved
-            else:
-                raise ValueError(f"cannot run {words[0]!r} in-process")
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    return int(code or 0), buffer.getvalue()
+    """Runs an allowed command in a process of its own, as a user's shell would (stdout and stderr together);
+    returns (exit status, output). `mdparcade ARGS` is `python -m experiments.cli ARGS` (what the console
+    script runs); `python -m MODULE ARGS` runs with this interpreter. A fresh process per command is the point:
+    a command that works only because an earlier one imported something fails here."""
+    if words[0] == "mdparcade":
+        argv = [sys.executable, "-m", "experiments.cli", *words[1:]]
+    elif words[:2] == ["python", "-m"]:
+        argv = [sys.executable, *words[1:]]
+    else:
+        raise ValueError(f"cannot run {words[0]!r}")
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=600)
+    return done.returncode, done.stdout

@@ -48,7 +48,7 @@ class Allowed:
     requires: str | None = None  # an option the command must have
 
 
-#: Commands a page may show without `<!-- illustrative -->`; the tests run them in-process.
+#: Commands a page may show without `<!-- illustrative -->`; the tests run each in a process of its own.
 ALLOWED_COMMANDS = (
     Allowed(r"mdparcade( \w+)? --help", "prints the usage"),
     Allowed(r"mdparcade solve \S+( --?\S+( [^-]\S*)?)*", "exact planning on a small gridworld: under a second"),

@@ -40,6 +40,14 @@ def test_gridworld_observation_modes_match_single_envs(env_id, obs_mode):
 
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
+def test_sixteen_copies_match_single_envs_over_two_thousand_steps(env_id):
+    # Long enough for many episodes of every env (the games' 10,000-step runs are in their own test files).
+    counts = assert_vector_matches_singles(env_id, 16, 2_000, seed=99, action_seed=3)
+    assert counts["terminations"] + counts["truncations"] > 16
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_sixty_four_copies_match_single_envs_over_ten_thousand_steps(env_id):
     # On an idle core: about 3 s per gridworld, 15 s (Catch) to 40 s (Breakout) per game.
     counts = assert_vector_matches_singles(env_id, 64, 10_000, seed=99, action_seed=3)

@@ -67,17 +67,30 @@ def compare(suite: Path, out: Path, *extra: str) -> int:
     return main(["compare", str(suite), "--out", str(out), "--reps", "200", *extra])
 
 
-BACKENDS = ["local", pytest.param("ray", marks=pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+HAS_RAY = importlib.util.find_spec("ray") is not None
+BACKENDS = ["local", pytest.param("ray", marks=pytest.mark.skipif(not HAS_RAY,
                                                                   reason="the distributed extra is not installed"))]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def local_run(request, tmp_path_factory):
-    """The tiny suite run once per backend; the tests that take it run on both."""
-    folder = tmp_path_factory.mktemp(f"compare-{request.param}")
-    suite = write_suite(folder)
-    code = compare(suite, folder / "out", "--workers", "2", "--backend", request.param)
-    return suite, folder / "out", code
+@pytest.fixture(scope="module")
+def suite_runs(tmp_path_factory):
+    """The tiny suite, run lazily once per backend; {backend: (suite, out folder, exit code)}."""
+    runs = {}
+
+    def run(backend: str):
+        if backend not in runs:
+            folder = tmp_path_factory.mktemp(f"compare-{backend}")
+            suite = write_suite(folder)
+            runs[backend] = suite, folder / "out", compare(suite, folder / "out", "--workers", "2",
+                                                           "--backend", backend)
+        return runs[backend]
+    return run
+
+
+@pytest.fixture(params=BACKENDS)
+def local_run(request, suite_runs):
+    """The tiny suite's run on each backend; the tests that take it run on both."""
+    return suite_runs(request.param)
 
 
 # Suites ----------------------------------------------------------------------------------------------------
@@ -162,34 +175,32 @@ def test_rerunning_repeats_nothing_finished_and_retries_failures(local_run, tmp_
     assert all(p.stat().st_mtime_ns == stamps[p] for p in finished)
 
 
-def test_report_rebuilds_identical_tables_from_the_folders(local_run):
-    _, out, _ = local_run
+def test_report_rebuilds_identical_tables_from_the_folders(suite_runs):
+    _, out, _ = suite_runs("local")
     before = {name: (out / name).read_bytes() for name in ("report.md", "results.csv", "report.json")}
     assert main(["report", str(out), "--reps", "200"]) == 0
     for name, content in before.items():
         assert (out / name).read_bytes() == content, name
 
 
-def test_a_suite_folder_refuses_another_suite(local_run, tmp_path):
-    suite, out, _ = local_run
+def test_a_suite_folder_refuses_another_suite(suite_runs, tmp_path):
+    suite, out, _ = suite_runs("local")
     other = write_suite(tmp_path, TINY.replace("steps = 1024", "steps = 2048"))
     assert compare(other, out) == 2
 
 
-def test_train_from_a_suite_runs_config_reproduces_it(local_run, tmp_path):
-    _, out, _ = local_run
+def test_train_from_a_suite_runs_config_reproduces_it(suite_runs, tmp_path):
+    _, out, _ = suite_runs("local")
     run = out / "CartPole-v1/PPO/s1"
     assert main(["train", "--from", str(run / "config.json"), "--out", str(tmp_path / "again"), "--quiet"]) == 0
     drop = {"seconds", "steps_per_second"}
     assert read_csv(tmp_path / "again/metrics.csv", drop) == read_csv(run / "metrics.csv", drop)
 
 
-def test_both_backends_write_the_same_artifacts(tmp_path):
-    pytest.importorskip("ray")
-    suite = write_suite(tmp_path)
-    for backend in ("local", "ray"):
-        assert compare(suite, tmp_path / backend, "--backend", backend, "--workers", "2") == 1
-    local, ray = tmp_path / "local", tmp_path / "ray"
+@pytest.mark.skipif(not HAS_RAY, reason="the distributed extra is not installed")
+def test_both_backends_write_the_same_artifacts(suite_runs):
+    (_, local, local_code), (_, ray, ray_code) = suite_runs("local"), suite_runs("ray")
+    assert local_code == ray_code == 1
     assert read_csv(ray / "results.csv", TIMING) == read_csv(local / "results.csv", TIMING)
     drop = {"seconds", "steps_per_second"}
     for metrics in local.rglob("metrics.csv"):
@@ -199,12 +210,12 @@ def test_both_backends_write_the_same_artifacts(tmp_path):
 
 def test_ctrl_c_keeps_folders_consistent_and_a_rerun_finishes_the_rest(tmp_path):
     suite = write_suite(tmp_path, """
-seeds = 4
+seeds = 3
 eval_every = 1000
 eval_episodes = 2
 [[runs]]
 env = "CartPole-v1"
-steps = 8000
+steps = 4000
 algos = ["DQN"]
 set = { DQN = { learning_starts = 100, train_freq = 4, gradient_steps = 1 } }
 """)
@@ -238,4 +249,4 @@ set = { DQN = { learning_starts = 100, train_freq = 4, gradient_steps = 1 } }
     assert done.returncode == 0, done.stderr
     assert f"{len(stamps)} already finished" in done.stdout
     assert all(p.stat().st_mtime_ns == stamps[p] for p in stamps)
-    assert len(list(out.rglob("summary.json"))) == 4 and (out / "report.json").is_file()  # four runs, the report
+    assert len(list(out.rglob("summary.json"))) == 3 and (out / "report.json").is_file()  # three runs, the report
