@@ -16,12 +16,11 @@ from gymnasium.vector.utils import batch_space
 
 from envs import rng
 from envs.arcade_render import PixelArtRenderer
-from envs.batched_game import BatchedGame
+from envs.batched_game import BatchedGame, noop_action
 
 RENDER_MODES = ["human", "rgb_array"]
-# Action names that a keyboard key plays, and the names of "do nothing" (played when no key is held).
+# Action names that a keyboard key plays; the no-op (envs.batched_game.noop_action) is played when no key is held.
 KEY_OF_ACTION_NAME = {"LEFT": "K_LEFT", "RIGHT": "K_RIGHT", "UP": "K_UP", "DOWN": "K_DOWN", "FIRE": "K_SPACE"}
-NOOP_ACTION_NAMES = ("NOOP", "STAY", "STRAIGHT")
 
 
 def resolve_game(game: type[BatchedGame] | str) -> type[BatchedGame]:
@@ -46,14 +45,6 @@ def keys_to_action(action_meanings: tuple[str, ...]) -> dict[tuple[int, ...], in
         for action, name in enumerate(action_meanings)
         if name in KEY_OF_ACTION_NAME
     }
-
-
-def noop_action(action_meanings: tuple[str, ...]) -> int | None:
-    """The action that does nothing (named NOOP, STAY or STRAIGHT), or None if the game has none."""
-    for action, name in enumerate(action_meanings):
-        if name in NOOP_ACTION_NAMES:
-            return action
-    return None
 
 
 def describe_actions(action_meanings: tuple[str, ...]) -> str:
@@ -145,14 +136,14 @@ class GameEnv(_RenderingMixin, gym.Env):
         elif not self._keyed:
             self.game.seed(self._all, np.array([rng.random_key(self.np_random)], dtype=np.uint64))
         self._keyed = True
-        self.game.reset(self._all)
+        self.game.restart(self._all)
         if self.render_mode == "human":
             self.render()
         return self.game.observe()[0], {"score": int(self.game.score[0])}
 
     def step(self, action: int):
         self._action[0] = self._check_action(action)
-        reward, terminated = self.game.step(self._action)
+        reward, terminated = self.game.act(self._action)
         if self.render_mode == "human":
             self.render()
         info = {"score": int(self.game.score[0])}
@@ -229,7 +220,7 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
                 keys = [rng.random_key(self.np_random) for _ in range(int(unkeyed.sum()))]
                 self.game.seed(unkeyed, np.array(keys, dtype=np.uint64))
         self._keyed |= mask
-        self.game.reset(mask)
+        self.game.restart(mask)
         self.episode_steps[mask] = 0
         self._needs_reset[mask] = False
         if self.render_mode == "human":
@@ -255,12 +246,12 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         any_reset = bool(needs_reset.any())
         if any_reset:
             counters_before_step = self.game.counters.copy()
-        reward, terminated = self.game.step(actions)
+        reward, terminated = self.game.act(actions)
         self.episode_steps += 1
         if any_reset:
             # Undo the step's counter advance so the reset draws what a single env's reset() draws.
             np.copyto(self.game.counters, counters_before_step, where=needs_reset)
-            self.game.reset(needs_reset)
+            self.game.restart(needs_reset)
             reward[needs_reset] = 0.0
             terminated[needs_reset] = False
             self.episode_steps[needs_reset] = 0

@@ -17,6 +17,8 @@ START_PADDLE = 4
 NUM_BRICKS = len(BRICK_ROWS) * SIDE
 ALL_BRICKS = np.uint32((1 << NUM_BRICKS) - 1)
 PADDLE, BALL, TRAIL, BRICK = range(4)
+# envs.rng stream of reset's draw: the ball starts at the left (0) or the right (1) wall.
+START_SIDE_STREAM = 0
 
 # Ball directions, as in MinAtar: 0 up-left, 1 up-right, 2 down-right, 3 down-left. With this numbering the
 # reflections are XORs: off a side wall dir ^ 1, off the ceiling or a brick dir ^ 3, back the way it came dir ^ 2.
@@ -36,6 +38,7 @@ class BreakoutGame(BatchedGame):
     left. A ball arriving on the bottom row bounces straight back up if it fell onto the paddle's column from
     directly above it, or back the way it came if it lands diagonally on the paddle; otherwise the episode
     terminates. Channels: paddle, ball, trail (the ball's previous cell), brick. Score: bricks broken.
+    MinAtar's Breakout does not ramp its difficulty, so only its sticky actions are an option.
 
     State per copy, all (N,): paddle_col, ball_row, ball_col, ball_dir, trail_row, trail_col, strike (a brick
     was hit last step), bricks (uint32 bitmask: bit (row - 1) * 10 + col for rows 1-3).
@@ -46,8 +49,8 @@ class BreakoutGame(BatchedGame):
     channel_colors = ((80, 200, 255), (255, 255, 255), (120, 120, 150), (230, 90, 60))
     render_fps = 8
 
-    def __init__(self, num_envs: int = 1):
-        super().__init__(num_envs, SIDE, SIDE)
+    def __init__(self, num_envs: int = 1, sticky_action_prob: float = 0.0):
+        super().__init__(num_envs, SIDE, SIDE, sticky_action_prob)
         n = self.num_envs
         self.paddle_col = np.full(n, START_PADDLE, dtype=np.int64)
         self.ball_row = np.full(n, START_ROW, dtype=np.int64)
@@ -61,7 +64,7 @@ class BreakoutGame(BatchedGame):
         self._obs_base = np.arange(n, dtype=np.int64) * (len(self.channel_names) * plane)
 
     def reset(self, mask: np.ndarray) -> None:
-        from_right = rng.integers(self.keys[mask], self.counters[mask], 2)
+        from_right = rng.integers(self.keys[mask], self.counters[mask], 2, START_SIDE_STREAM)
         self.ball_col[mask] = from_right * (SIDE - 1)
         self.ball_dir[mask] = 2 + from_right  # down-right from the left wall, down-left from the right one
         self.ball_row[mask] = START_ROW
