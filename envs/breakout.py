@@ -105,7 +105,9 @@ class BreakoutGame(BatchedGame):
 
     def reset(self, mask: np.ndarray) -> None:
         copies = np.flatnonzero(mask)
-        from_right = rng.integers(self.keys[copies], self.counters[copies], 2, START_SIDE_STREAM)
+        # rng.integers(keys, counters, 2, stream) is the top bit of the stream's 64 bits: read it directly.
+        from_right = (rng.bits(self.keys[copies], self.counters[copies], START_SIDE_STREAM) >> np.uint64(63)).view(
+            np.int64)
         start = START_ROW * SIDE + from_right * (SIDE - 1)
         self.ball_cell[copies] = start
         self.trail_cell[copies] = start
