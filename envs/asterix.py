@@ -189,8 +189,7 @@ class AsterixGame(BatchedGame):
         on_board = back.view(np.uint8) <= SIDE - 1
         on_board &= self.ent_dir != 0
         trail *= on_board
-        # Indices in copy-major order: the writes then land close together (a third faster than slot-major).
-        flat[self._obs_base[:, None] + self._cells.reshape(2 * SLOTS, -1).T] = 1
+        flat[self._obs_base + self._cells] = 1
         flat[self._obs_base] = 0
         flat[self._obs_base + self.player_cell] = 1
         return obs

@@ -135,6 +135,5 @@ class FreewayGame(BatchedGame):
         np.multiply(self.car_period, np.int16(_PLANE), out=trail)
         trail += back
         trail += _CAR_ROW + CAR * _PLANE
-        # Indices in copy-major order: the writes then land close together.
-        flat[self._obs_base[:, None] + self._cells.reshape(2 * CARS, -1).T] = 1
+        flat[self._obs_base + self._cells] = 1
         return obs
