@@ -16,12 +16,11 @@ from gymnasium.vector.utils import batch_space
 
 from envs import rng
 from envs.arcade_render import PixelArtRenderer
-from envs.batched_game import BatchedGame
+from envs.batched_game import BatchedGame, noop_action
 
 RENDER_MODES = ["human", "rgb_array"]
-# Action names that a keyboard key plays, and the names of "do nothing" (played when no key is held).
+# Action names that a keyboard key plays; the no-op (envs.batched_game.noop_action) is played when no key is held.
 KEY_OF_ACTION_NAME = {"LEFT": "K_LEFT", "RIGHT": "K_RIGHT", "UP": "K_UP", "DOWN": "K_DOWN", "FIRE": "K_SPACE"}
-NOOP_ACTION_NAMES = ("NOOP", "STAY", "STRAIGHT")
 
 
 def resolve_game(game: type[BatchedGame] | str) -> type[BatchedGame]:
@@ -46,14 +45,6 @@ def keys_to_action(action_meanings: tuple[str, ...]) -> dict[tuple[int, ...], in
         for action, name in enumerate(action_meanings)
         if name in KEY_OF_ACTION_NAME
     }
-
-
-def noop_action(action_meanings: tuple[str, ...]) -> int | None:
-    """The action that does nothing (named NOOP, STAY or STRAIGHT), or None if the game has none."""
-    for action, name in enumerate(action_meanings):
-        if name in NOOP_ACTION_NAMES:
-            return action
-    return None
 
 
 def describe_actions(action_meanings: tuple[str, ...]) -> str:
@@ -145,14 +136,14 @@ class GameEnv(_RenderingMixin, gym.Env):
         elif not self._keyed:
             self.game.seed(self._all, np.array([rng.random_key(self.np_random)], dtype=np.uint64))
         self._keyed = True
-        self.game.reset(self._all)
+        self.game.restart(self._all)
         if self.render_mode == "human":
             self.render()
         return self.game.observe()[0], {"score": int(self.game.score[0])}
 
     def step(self, action: int):
         self._action[0] = self._check_action(action)
-        reward, terminated = self.game.step(self._action)
+        reward, terminated = self.game.act(self._action)
         if self.render_mode == "human":
             self.render()
         info = {"score": int(self.game.score[0])}
@@ -229,7 +220,7 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
                 keys = [rng.random_key(self.np_random) for _ in range(int(unkeyed.sum()))]
                 self.game.seed(unkeyed, np.array(keys, dtype=np.uint64))
         self._keyed |= mask
-        self.game.reset(mask)
+        self.game.restart(mask)
         self.episode_steps[mask] = 0
         self._needs_reset[mask] = False
         if self.render_mode == "human":
@@ -251,19 +242,17 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         """actions: int (N,). Returns obs uint8 (N, C, H, W), reward float32 (N,), terminated, truncated
         bool (N,), and an empty info dict."""
         actions = self._check_actions(actions)
-        needs_reset = self._needs_reset
-        any_reset = bool(needs_reset.any())
-        if any_reset:
-            counters_before_step = self.game.counters.copy()
-        reward, terminated = self.game.step(actions)
+        resets = np.flatnonzero(self._needs_reset) if self._needs_reset.any() else None
+        reward, terminated = self.game.act(actions)
         self.episode_steps += 1
-        if any_reset:
-            # Undo the step's counter advance so the reset draws what a single env's reset() draws.
-            np.copyto(self.game.counters, counters_before_step, where=needs_reset)
-            self.game.reset(needs_reset)
-            reward[needs_reset] = 0.0
-            terminated[needs_reset] = False
-            self.episode_steps[needs_reset] = 0
+        if resets is not None:
+            # Undo the step's counter advance (exactly 1, by the BatchedGame contract) so that the reset draws
+            # what a single env's reset() draws.
+            self.game.counters[resets] -= np.uint64(1)
+            self.game.restart(self._needs_reset)
+            reward[resets] = 0.0
+            terminated[resets] = False
+            self.episode_steps[resets] = 0
         if self.max_episode_steps is None:
             truncated = np.zeros(self.num_envs, dtype=bool)
         else:
@@ -280,13 +269,15 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         if actions.dtype.kind not in "iu":
             raise ValueError(f"actions must be integers, got dtype {actions.dtype}")
         num_actions = self.game.num_actions
-        if actions.min() < 0 or actions.max() >= num_actions:
+        checked = actions.astype(np.int64, copy=False)
+        # One comparison finds both ends: negative actions read as huge unsigned ones.
+        if (checked.view(np.uint64) >= num_actions).any():
             copy = int(np.flatnonzero((actions < 0) | (actions >= num_actions))[0])
             raise ValueError(
                 f"action {actions[copy]} of copy {copy} is out of range: valid actions are "
                 f"0..{num_actions - 1} ({describe_actions(self.game.action_meanings)})"
             )
-        return actions.astype(np.int64, copy=False)
+        return checked
 
     def close_extras(self, **kwargs: Any) -> None:
         self._close_renderer()

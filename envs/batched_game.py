@@ -5,9 +5,41 @@ The single env is the N = 1 case of the same core; the vector env is the N > 1 c
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
+from numbers import Real
 
 import numpy as np
+
+from envs import rng
+
+# The envs.rng stream of the sticky-action draw (`BatchedGame.act`); the games' own draws use streams below it.
+STICKY_ACTION_STREAM = 1000
+# Names of the action that does nothing; a copy's sticky last action starts as it.
+NOOP_ACTION_NAMES = ("NOOP", "STAY", "STRAIGHT")
+
+
+def noop_action(action_meanings: tuple[str, ...]) -> int | None:
+    """The action that does nothing (named NOOP, STAY or STRAIGHT), or None if the game has none."""
+    for action, name in enumerate(action_meanings):
+        if name in NOOP_ACTION_NAMES:
+            return action
+    return None
+
+
+def check_sticky_action_prob(sticky_action_prob: float) -> float:
+    """The probability as a float; ValueError unless it is a real number in [0, 1]."""
+    if isinstance(sticky_action_prob, bool) or not isinstance(sticky_action_prob, Real) or not (
+            0.0 <= sticky_action_prob <= 1.0):
+        raise ValueError(f"sticky_action_prob must be a number in [0, 1], got {sticky_action_prob!r}")
+    return float(sticky_action_prob)
+
+
+def check_difficulty_ramping(difficulty_ramping: bool) -> bool:
+    """The flag as a bool; ValueError unless it is one (an int or a string would hide a typo)."""
+    if not isinstance(difficulty_ramping, (bool, np.bool_)):
+        raise ValueError(f"difficulty_ramping must be True or False, got {difficulty_ramping!r}")
+    return bool(difficulty_ramping)
 
 
 def move_paddle_(paddle: np.ndarray, actions: np.ndarray, width: int) -> np.ndarray:
@@ -33,6 +65,13 @@ class BatchedGame(ABC):
 
     `step` must be total: well defined (no exception, no out-of-range index) for every copy, even one that
     has just terminated; the vector env discards such a copy's results and resets it.
+
+    Sticky actions (MinAtar's `sticky_action_prob`): the wrappers call `act` (not `step`) and `restart` (not
+    `reset`). `act` draws one uniform per copy from stream STICKY_ACTION_STREAM at the copy's current counter,
+    and where it is below `sticky_action_prob` the copy plays its previous action instead of the one given,
+    as MinAtar's `Environment.act` does. Unlike MinAtar, which keeps the last action across episodes,
+    `restart` sets it back to the no-op action (action 0 if the game has none), so that `reset(seed=...)`
+    alone determines an episode, as Gymnasium expects.
     """
 
     #: Names of the Discrete actions, in action-index order.
@@ -46,15 +85,23 @@ class BatchedGame(ABC):
     #: Steps per second when a person plays it (the env's metadata["render_fps"]).
     render_fps: int = 10
 
-    def __init__(self, num_envs: int, height: int, width: int):
+    def __init__(self, num_envs: int, height: int, width: int, sticky_action_prob: float = 0.0):
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         self.num_envs = int(num_envs)
         self.height = int(height)
         self.width = int(width)
+        self.sticky_action_prob = check_sticky_action_prob(sticky_action_prob)
         self.keys = np.zeros(self.num_envs, dtype=np.uint64)
         self.counters = np.zeros(self.num_envs, dtype=np.uint64)
         self.score = np.zeros(self.num_envs, dtype=np.int64)
+        noop = noop_action(self.action_meanings)
+        self.noop = 0 if noop is None else noop
+        #: Each copy's action of its previous step (int64 (N,)), the one a sticky action repeats.
+        self.last_action = np.full(self.num_envs, self.noop, dtype=np.int64)
+        # uniform < p  <=>  64 random bits < ceil(p * 2**53) * 2**11 (uniform is the top 53 bits over 2**53):
+        # comparing the bits skips a float conversion per copy per step.
+        self._sticky_below = min(math.ceil(self.sticky_action_prob * 2**53) << 11, 2**64)
 
     @property
     def obs_shape(self) -> tuple[int, int, int]:
@@ -68,6 +115,31 @@ class BatchedGame(ABC):
         """Give the copies where `mask` (bool, (N,)) new keys (uint64, (mask.sum(),)); zero their counters."""
         self.keys[mask] = keys
         self.counters[mask] = 0
+
+    def restart(self, mask: np.ndarray) -> None:
+        """`reset` the copies where `mask` (bool, (N,)), and set their last action back to the no-op."""
+        self.reset(mask)
+        self.last_action[mask] = self.noop
+
+    def act(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`step` with sticky actions: each copy repeats its last action with probability sticky_action_prob.
+
+        actions: int64 (N,) already range-checked (not modified). The draw is
+        `rng.uniform(keys, counters, STICKY_ACTION_STREAM) < sticky_action_prob`, at the counters before the
+        step; none is made when the probability is 0. Returns what `step` returns.
+        """
+        if self._sticky_below:
+            if self.num_envs == 1:  # the scalar hash (same bits) costs a tenth of the array one for one copy
+                bits = rng.bits_scalar(int(self.keys[0]), int(self.counters[0]), STICKY_ACTION_STREAM)
+                if bits < self._sticky_below:
+                    actions = self.last_action.copy()
+            elif self._sticky_below >= 2**64:
+                actions = self.last_action.copy()
+            else:
+                repeat = rng.bits(self.keys, self.counters, STICKY_ACTION_STREAM) < np.uint64(self._sticky_below)
+                actions = np.where(repeat, self.last_action, actions)
+        np.copyto(self.last_action, actions)
+        return self.step(actions)
 
     @abstractmethod
     def reset(self, mask: np.ndarray) -> None:

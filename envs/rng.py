@@ -5,6 +5,8 @@ N copies in one array draw exactly what N single envs draw, with no Python loop 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _MASK = (1 << 64) - 1
@@ -77,6 +79,8 @@ def _mix_(z: np.ndarray) -> np.ndarray:
 
 def bits(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarray:
     """64 random bits per copy (uint64 array), from per-copy keys and counters (uint64 arrays)."""
+    if keys.shape == (1,):  # a single env: the scalar hash gives the same bits at a tenth of the cost
+        return np.array([bits_scalar(int(keys[0]), int(counters[0]), stream)], dtype=np.uint64)
     with np.errstate(over="ignore"):
         z = counters * _U_GOLDEN
         z ^= keys
@@ -88,6 +92,28 @@ def bits(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarray:
 def uniform(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarray:
     """Floats in [0, 1) per copy (float64 array)."""
     return (bits(keys, counters, stream) >> np.uint64(11)).astype(np.float64) * _INV_2_53
+
+
+@functools.cache
+def _salts(streams: tuple[int, ...]) -> np.ndarray:
+    return np.array([(stream * _STREAM) & _MASK for stream in streams], dtype=np.uint64)[:, None]
+
+
+def uniforms(keys: np.ndarray, counters: np.ndarray, streams: tuple[int, ...]) -> np.ndarray:
+    """Floats in [0, 1), (len(streams), N) float64: row j equals `uniform(keys, counters, streams[j])`.
+
+    One pass over all the streams: a step that needs several draws pays numpy's per-call cost once.
+    """
+    if keys.shape == (1,):  # a single env: the scalar hash, as in `bits`
+        key, counter = int(keys[0]), int(counters[0])
+        return np.array([[uniform_scalar(key, counter, stream)] for stream in streams], dtype=np.float64)
+    with np.errstate(over="ignore"):
+        z = counters * _U_GOLDEN
+        z ^= keys
+        z = z ^ _salts(tuple(streams))  # a zero salt is stream 0, which `bits` leaves unsalted
+        z = _mix_(_mix_(z))
+    z >>= np.uint64(11)
+    return z.astype(np.float64) * _INV_2_53
 
 
 def integers(keys: np.ndarray, counters: np.ndarray, high: int | np.ndarray, stream: int = 0) -> np.ndarray:

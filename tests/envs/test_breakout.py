@@ -1,16 +1,20 @@
-"""Breakout's rules: hand-computed moves, and the batched core against a plain-Python MinAtar-rules reference."""
+"""Breakout's rules: hand-computed moves, the batched core against a plain-Python MinAtar-rules reference, and
+against the minatar package itself (tests/envs/minatar_reference.py)."""
 
 from __future__ import annotations
+
+import copy
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from minatar_reference import MinAtarComparison
 
 import envs  # noqa: F401  (registers the ids)
 from envs import rng
-from envs.breakout import BreakoutGame
+from envs.breakout import START_SIDE_STREAM, BreakoutGame
 
 UP_LEFT, UP_RIGHT, DOWN_RIGHT, DOWN_LEFT = 0, 1, 2, 3
 LEFT, NOOP, RIGHT = 0, 1, 2
@@ -20,8 +24,7 @@ ALL_BRICK_CELLS = {(row, col) for row in (1, 2, 3) for col in range(10)}
 def breakout_with(ball, direction, paddle=4, bricks=ALL_BRICK_CELLS, strike=False) -> BreakoutGame:
     """A one-copy game in a chosen state: ball (row, col), bricks a set of (row, col) in rows 1-3."""
     game = BreakoutGame(1)
-    game.ball_row[0], game.ball_col[0] = ball
-    game.trail_row[0], game.trail_col[0] = ball
+    game.ball_cell[0] = game.trail_cell[0] = ball[0] * 10 + ball[1]
     game.ball_dir[0] = direction
     game.paddle_col[0] = paddle
     game.strike[0] = strike
@@ -236,7 +239,7 @@ def _random_states(seed: int, num_copies: int) -> tuple[BreakoutGame, list[Refer
         bricks = {cell for cell in sorted(ALL_BRICK_CELLS) if state_rng.random() < density}
         strike = bool(state_rng.random() < 0.2)
         one = breakout_with(ball, direction, paddle, bricks, strike)
-        for name in ("ball_row", "ball_col", "trail_row", "trail_col", "ball_dir", "paddle_col", "strike", "bricks"):
+        for name in ("ball_cell", "trail_cell", "ball_dir", "paddle_col", "strike", "bricks"):
             getattr(game, name)[i] = getattr(one, name)[0]
         references.append(ReferenceBreakout(ball, *STEPS_OF_DIRECTION[direction], paddle, bricks, strike))
     return game, references
@@ -283,3 +286,65 @@ def test_observation_is_binary_and_has_one_paddle_ball_and_trail(num_copies):
     # Every paddle went both ways under the random actions (a reset's jump back to the middle not counted).
     moves = np.where(np.array(autoreset[:-1]), 0, np.diff(np.array(paddle_columns), axis=0))
     assert ((moves < 0).any(axis=0) & (moves > 0).any(axis=0)).all()
+
+
+# ----------------------------------------------------------------------------- against the minatar package
+
+BREAKOUT_STREAMS = {("reset", "ball_start = self.random.randint(2)"): START_SIDE_STREAM}
+
+
+def _landing_column(reference) -> int:
+    """The column the ball is in when it next reaches row 8 going down, bricks and walls included: MinAtar's
+    own rules played forward on a copy (the paddle only matters below row 8)."""
+    future = copy.deepcopy(reference)
+    for _ in range(60):
+        if future.ball_y == 8 and future.ball_dir in (2, 3):  # MinAtar's down-right and down-left
+            break
+        future.act(0)
+    return future.ball_x
+
+
+def _minatar_breakout_policy(noise: float, seed: int, seen: dict[str, int]):
+    """Move the paddle towards the ball's landing column, or at random with probability `noise`; count, in
+    `seen`, the steps on which a wall was cleared and the steps on which it came back."""
+    noise_rng = np.random.default_rng(seed)
+    cleared: set[int] = set()
+
+    def policy(references, game) -> np.ndarray:
+        actions = []
+        for i, reference in enumerate(references):
+            has_bricks = bool(reference.brick_map.any())
+            if i in cleared and has_bricks:
+                cleared.discard(i)
+                seen["refills"] += 1
+            elif not has_bricks and i not in cleared:
+                cleared.add(i)
+                seen["cleared"] += 1
+            towards = int(np.sign(_landing_column(reference) - reference.pos)) + 1  # LEFT 0, NOOP 1, RIGHT 2
+            actions.append(int(noise_rng.integers(0, 3)) if noise_rng.random() < noise else towards)
+        return np.array(actions)
+
+    return policy
+
+
+def test_minatar_action_order_is_mapped_by_name():
+    comparison = MinAtarComparison(BreakoutGame(1), "breakout", BREAKOUT_STREAMS, seed=0)
+    # Ours: LEFT, NOOP, RIGHT (saved models depend on it); MinAtar's full set: n l u r d f.
+    assert comparison.minatar_action == [1, 0, 3]
+
+
+@pytest.mark.parametrize("ramping", [True, False])  # MinAtar's Breakout ignores the flag; both must match
+def test_matches_minatar_over_ten_thousand_steps_with_walls_cleared_and_refilled(ramping):
+    seen = {"cleared": 0, "refills": 0}
+    comparison = MinAtarComparison(BreakoutGame(16), "breakout", BREAKOUT_STREAMS, seed=7, ramping=ramping)
+    counts = comparison.run(_minatar_breakout_policy(0.03, seed=1, seen=seen), 12_000)
+    assert counts["steps"] >= 10_000 and counts["episodes"] > 16, counts
+    assert seen["refills"] >= 3 and seen["cleared"] >= seen["refills"], seen
+
+
+def test_the_harness_fails_on_a_draw_from_another_stream_or_an_unmapped_call():
+    wrong_stream = {site: START_SIDE_STREAM + 5 for site in BREAKOUT_STREAMS}
+    with pytest.raises(AssertionError, match="after reset, copy .*: channels .*ball"):
+        MinAtarComparison(BreakoutGame(16), "breakout", wrong_stream, seed=7)
+    with pytest.raises(AssertionError, match=r"MinAtar drew at \('reset', 'ball_start = self.random.randint\(2\)'\)"):
+        MinAtarComparison(BreakoutGame(1), "breakout", {}, seed=7)
