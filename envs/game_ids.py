@@ -13,6 +13,7 @@ learning agent's episodes as MinAtar plays them, and it keeps evaluations finite
 
 MINATAR_STEP_LIMIT = 5000
 MINATAR_DEFAULTS = dict(sticky_action_prob=0.1)
+RAMPING_DEFAULTS = dict(MINATAR_DEFAULTS, difficulty_ramping=True)
 
 REGISTRY = [
     dict(
@@ -37,5 +38,19 @@ REGISTRY = [
         vector_entry_point="envs.arcade:GameVectorEnv",
         max_episode_steps=1000,
         kwargs=dict(game="envs.snake:SnakeGame"),
+    ),
+    dict(
+        id="mdparcade/Seaquest-v0",
+        entry_point="envs.arcade:GameEnv",
+        vector_entry_point="envs.arcade:GameVectorEnv",
+        max_episode_steps=MINATAR_STEP_LIMIT,
+        kwargs=dict(game="envs.seaquest:SeaquestGame", **RAMPING_DEFAULTS),
+    ),
+    dict(
+        id="mdparcade/SpaceInvaders-v0",
+        entry_point="envs.arcade:GameEnv",
+        vector_entry_point="envs.arcade:GameVectorEnv",
+        max_episode_steps=MINATAR_STEP_LIMIT,
+        kwargs=dict(game="envs.space_invaders:SpaceInvadersGame", **RAMPING_DEFAULTS),
     ),
 ]

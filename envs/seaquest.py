@@ -1,0 +1,352 @@
+"""Seaquest with MinAtar's rules (Young & Tian, 2019) as a batched core: N copies of a 10 x 10 board at once.
+
+`mdparcade/Seaquest-v0` wraps it (envs/arcade.py). Fish, enemy subs and divers live in slots
+(envs/seaquest_movers.py); who shoots whom, where MinAtar's list order decides it, is in envs/seaquest_shots.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from envs import rng
+from envs.batched_game import BatchedGame, check_difficulty_ramping
+from envs.seaquest_movers import DIVER_PLANE, EMPTY_PLANE, FISH_PLANE, SUB_PLANE, TRAIL_PLANE, Movers
+from envs.seaquest_shots import DEAD_BULLET_CELL, FriendlyBullets, resolve_shots
+
+SIDE = 10
+MAX_OXYGEN = 200
+INIT_SPAWN_INTERVAL = 20
+DIVER_SPAWN_INTERVAL = 30
+INIT_MOVE_INTERVAL = 5
+SHOT_COOL_DOWN = 5
+ENEMY_SHOT_INTERVAL = 10
+DIVER_MOVE_INTERVAL = 5
+MAX_DIVERS = 6
+START_COL = 5
+LANES = 8  # rows 1-8; row 0 is the surface, row 9 holds the gauges
+NOOP, LEFT, UP, RIGHT, DOWN, FIRE = range(6)
+(SUB_FRONT, SUB_BACK, FRIENDLY_BULLET, TRAIL, ENEMY_BULLET, ENEMY_FISH, ENEMY_SUB, OXYGEN_GAUGE, DIVER_GAUGE,
+ DIVER) = range(10)
+PLANE = SIDE * SIDE
+CHANNELS = 10
+# envs.rng streams of the spawn draws, one per MinAtar call site (all at the step's counter).
+ENEMY_SIDE_STREAM, ENEMY_KIND_STREAM, ENEMY_ROW_STREAM, DIVER_SIDE_STREAM, DIVER_ROW_STREAM = range(5)
+
+# Enemy bullets are 100-bit boards (bit row * 10 + col) in two uint64 words, one board per heading.
+_CELL_BITS = np.zeros((PLANE, 2), dtype=np.uint64)
+_CELL_BITS[np.arange(PLANE), np.arange(PLANE) // 64] = np.uint64(1) << (np.arange(PLANE) % 64).astype(np.uint64)
+_NOT_COL0 = ~_CELL_BITS[0::SIDE].sum(axis=0, dtype=np.uint64)  # every cell but those of column 0
+_NOT_COL9 = ~_CELL_BITS[SIDE - 1::SIDE].sum(axis=0, dtype=np.uint64)
+_ONE, _TOP = np.uint64(1), np.uint64(63)
+# Row 9 of a gauge with k cells lit, by k: the oxygen gauge fills from the left, the diver gauge ends at column 8.
+_OXYGEN_ROWS = np.tril(np.ones((SIDE + 1, SIDE), dtype=np.uint8), -1)
+_DIVER_ROWS = np.zeros((MAX_DIVERS + 1, SIDE), dtype=np.uint8)
+for _count in range(MAX_DIVERS + 1):
+    _DIVER_ROWS[_count, SIDE - 1 - _count:SIDE - 1] = 1
+
+
+class SeaquestGame(BatchedGame):
+    """MinAtar Seaquest for N copies.
+
+    Actions: 0 NOOP, 1 LEFT, 2 UP, 3 RIGHT, 4 DOWN, 5 FIRE (MinAtar's minimal set, in its order). The sub
+    starts at the surface (row 0, column 5, facing left) and moves one cell per step in rows 0-8; LEFT and
+    RIGHT also turn it. FIRE shoots a bullet ahead of it (at most one per 5 steps) that flies one cell per
+    step. Every `spawn_interval` steps (20 at first) an enemy, a fish or (one time in three) a sub, appears
+    at the left or right end of a random lane (rows 1-8), heading across it, unless an enemy already in that
+    lane heads the other way; every 30 steps a diver appears the same way (lanes ignored). Enemies move one
+    cell every `move_interval` + 1 steps (5 at first), divers every 6; subs fire a bullet ahead of them every
+    11 steps, which flies one cell per step. A bullet hitting an enemy removes both (+1). Touching a diver
+    picks it up, to at most 6. Oxygen (200) drops by one on each step below the surface; returning to the
+    surface with no diver terminates, with fewer than 6 uses up one diver, with 6 uses up all of them and
+    pays 1 per 20 oxygen left (MinAtar's counter then reads -1, so the next 6-diver bonus needs 7 pick-ups);
+    surfacing refills the oxygen and, with difficulty ramping, speeds enemies up (spawn_interval down to 1,
+    move_interval down to 2 on every other surfacing). Touching an enemy or an enemy bullet, or running out
+    of oxygen, terminates. Channels (MinAtar's): sub_front, sub_back, friendly_bullet, trail (the cell behind
+    each fish, sub and diver), enemy_bullet, enemy_fish, enemy_sub, oxygen_guage (sic, row 9 fills from the
+    left), diver_guage (row 9, ends at column 8), diver. Score: the rewards' sum.
+
+    MinAtar's list order decides a few rare ties (which of two enemies in one cell a bullet hits, which
+    diver is picked up when one more fits); see envs/seaquest_shots.py and `_pick_up`. State per copy, all
+    (N,): sub_col, sub_row, sub_right, oxygen, diver_count, shot_timer, spawn_interval, spawn_timer,
+    diver_timer, move_interval, ramp_index, surfaced; `bullets` (FriendlyBullets), `movers` (Movers),
+    `enemy_bullets_left` and `enemy_bullets_right` (uint64 (N, 2) boards).
+    """
+
+    action_meanings = ("NOOP", "LEFT", "UP", "RIGHT", "DOWN", "FIRE")
+    channel_names = ("sub_front", "sub_back", "friendly_bullet", "trail", "enemy_bullet", "enemy_fish", "enemy_sub",
+                     "oxygen_guage", "diver_guage", "diver")
+    channel_colors = ((255, 220, 60), (200, 170, 40), (255, 255, 255), (70, 90, 120), (255, 90, 70), (90, 200, 255),
+                      (220, 80, 220), (80, 220, 120), (120, 160, 255), (250, 160, 200))
+    render_fps = 8
+
+    def __init__(self, num_envs: int = 1, sticky_action_prob: float = 0.0, difficulty_ramping: bool = True):
+        super().__init__(num_envs, SIDE, SIDE, sticky_action_prob)
+        self.difficulty_ramping = check_difficulty_ramping(difficulty_ramping)
+        n = self.num_envs
+        self.sub_col = np.full(n, START_COL, dtype=np.int64)
+        self.sub_row = np.zeros(n, dtype=np.int64)
+        self.sub_right = np.zeros(n, dtype=bool)
+        self.oxygen = np.full(n, MAX_OXYGEN, dtype=np.int64)
+        self.diver_count = np.zeros(n, dtype=np.int64)
+        self.shot_timer = np.zeros(n, dtype=np.int64)
+        self.spawn_interval = np.full(n, INIT_SPAWN_INTERVAL, dtype=np.int64)
+        self.spawn_timer = self.spawn_interval.copy()
+        self.diver_timer = np.full(n, DIVER_SPAWN_INTERVAL, dtype=np.int64)
+        self.move_interval = np.full(n, INIT_MOVE_INTERVAL, dtype=np.int64)
+        self.ramp_index = np.zeros(n, dtype=np.int64)
+        self.surfaced = np.ones(n, dtype=bool)
+        self.bullets = FriendlyBullets(n)
+        self.movers = Movers(n)
+        self.enemy_bullets_left = np.zeros((n, 2), dtype=np.uint64)
+        self.enemy_bullets_right = np.zeros((n, 2), dtype=np.uint64)
+        self._base = np.arange(n, dtype=np.int64) * (CHANNELS * PLANE)
+        self._slot_base = np.zeros((n, 0), dtype=np.int32)
+
+    def reset(self, mask: np.ndarray) -> None:
+        self.sub_col[mask] = START_COL
+        self.sub_row[mask] = 0
+        self.sub_right[mask] = False
+        self.oxygen[mask] = MAX_OXYGEN
+        self.diver_count[mask] = 0
+        self.shot_timer[mask] = 0
+        self.spawn_interval[mask] = INIT_SPAWN_INTERVAL
+        self.spawn_timer[mask] = INIT_SPAWN_INTERVAL
+        self.diver_timer[mask] = DIVER_SPAWN_INTERVAL
+        self.move_interval[mask] = INIT_MOVE_INTERVAL
+        self.ramp_index[mask] = 0
+        self.surfaced[mask] = True
+        self.bullets.clear(mask)
+        self.movers.clear(mask)
+        self.enemy_bullets_left[mask] = 0
+        self.enemy_bullets_right[mask] = 0
+        self.score[mask] = 0
+        self.counters[mask] += np.uint64(1)
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._spawn_enemies()
+        self._spawn_divers()
+        self._act(actions)
+        self.bullets.move()
+        movers = self.movers
+        alive, moved, cell_before, in_bounds = movers.advance()
+        # In MinAtar's order: bullets, divers, subs, enemy bullets, fish; the phases only meet where noted.
+        enemy = alive & (movers.plane != DIVER_PLANE)
+        killed = np.zeros_like(alive)
+        reward = self._shots(enemy, moved, in_bounds, cell_before, killed)
+        player = movers.spread(self.sub_row * SIDE + self.sub_col)
+        at_player = cell_before == player
+        at_player |= (movers.cell == player) & in_bounds
+        terminated = movers.any_per_copy(at_player & enemy)  # `enemy` lost the enemies shot before moving
+        divers = at_player & alive & (movers.plane == DIVER_PLANE)
+        if divers.any():
+            killed |= self._pick_up(divers)
+        self._subs_fire(enemy, in_bounds)
+        terminated |= self._enemy_bullets_hit()
+        killed |= moved & ~in_bounds
+        movers.remove(killed)
+        terminated |= self._breathe(reward)
+        self.spawn_timer -= self.spawn_timer > 0
+        self.diver_timer -= self.diver_timer > 0
+        self.shot_timer -= self.shot_timer > 0
+        self.score += reward
+        self.counters += np.uint64(1)
+        return reward.astype(np.float32), terminated
+
+    def _spawn_enemies(self) -> None:
+        """MinAtar's _spawn_enemy where the spawn timer is 0: side, kind and lane drawn; no enemy if the lane
+        has one heading the other way. The timer restarts either way."""
+        rows = np.flatnonzero(self.spawn_timer == 0)
+        if rows.size == 0:
+            return
+        keys, counters = self.keys[rows], self.counters[rows]
+        from_left = rng.uniform(keys, counters, ENEMY_SIDE_STREAM) < 1 / 2
+        is_sub = rng.uniform(keys, counters, ENEMY_KIND_STREAM) < 1 / 3
+        lane = 1 + rng.integers(keys, counters, LANES, ENEMY_ROW_STREAM)
+        step = np.where(from_left, 1, -1)
+        movers = self.movers
+        plane = movers.plane[rows]
+        # A live mover's cell // 10 is its lane: every live mover is on the board between steps.
+        opposite = ((plane == FISH_PLANE) | (plane == SUB_PLANE)) & (movers.cell[rows] // SIDE == lane[:, None])
+        opposite &= movers.step[rows] != step[:, None]
+        free = ~opposite.any(axis=1)
+        movers.add(rows[free], col=np.where(from_left, 0, SIDE - 1)[free], row=lane[free], step=step[free],
+                   plane=np.where(is_sub, SUB_PLANE, FISH_PLANE)[free], period=self.move_interval[rows[free]] + 1,
+                   shot=ENEMY_SHOT_INTERVAL, birth=counters[free].astype(np.int64))
+        self.spawn_timer[rows] = self.spawn_interval[rows]
+
+    def _spawn_divers(self) -> None:
+        """MinAtar's _spawn_diver where the diver timer is 0: side and lane drawn."""
+        rows = np.flatnonzero(self.diver_timer == 0)
+        if rows.size == 0:
+            return
+        keys, counters = self.keys[rows], self.counters[rows]
+        from_left = rng.uniform(keys, counters, DIVER_SIDE_STREAM) < 1 / 2
+        lane = 1 + rng.integers(keys, counters, LANES, DIVER_ROW_STREAM)
+        self.movers.add(rows, col=np.where(from_left, 0, SIDE - 1), row=lane, step=np.where(from_left, 1, -1),
+                        plane=np.full(rows.size, DIVER_PLANE), period=np.full(rows.size, DIVER_MOVE_INTERVAL + 1),
+                        shot=0, birth=counters.astype(np.int64))
+        self.diver_timer[rows] = DIVER_SPAWN_INTERVAL
+
+    def _act(self, actions: np.ndarray) -> None:
+        """Fire (if the cool-down is over; a FIRE that cannot shoot does nothing) or move the sub."""
+        fire = (actions == FIRE) & (self.shot_timer == 0)
+        if fire.any():
+            rows = np.flatnonzero(fire)
+            self.bullets.fire(rows, self.sub_row[rows], self.sub_col[rows], self.sub_right[rows])
+            self.shot_timer[rows] = SHOT_COOL_DOWN
+        left, right = actions == LEFT, actions == RIGHT
+        self.sub_col += right
+        self.sub_col -= left
+        np.clip(self.sub_col, 0, SIDE - 1, out=self.sub_col)
+        self.sub_right |= right
+        self.sub_right &= ~left
+        self.sub_row += actions == DOWN
+        self.sub_row -= actions == UP
+        np.clip(self.sub_row, 0, LANES, out=self.sub_row)
+
+    def _shots(self, enemy: np.ndarray, moved: np.ndarray, in_bounds: np.ndarray, cell_before: np.ndarray,
+               killed: np.ndarray) -> np.ndarray:
+        """Friendly bullets against enemies: where a bullet meets an enemy (before or after the enemies move),
+        the order-exact rules decide. Marks the dead in `killed` and drops the enemies shot before moving
+        from `enemy` (both bool (N, K), in place); returns the reward so far, int64 (N,)."""
+        reward = np.zeros(self.num_envs, dtype=np.int64)
+        bullets, movers = self.bullets, self.movers
+        if not bullets.any_alive():
+            return reward
+        older, newer = movers.spread(bullets.cell[:, 0]), movers.spread(bullets.cell[:, 1])
+        cell = movers.cell
+        near = (cell_before == older) | (cell_before == newer) | (cell == older) | (cell == newer)
+        near &= enemy
+        rows = np.flatnonzero(movers.any_per_copy(near))
+        if rows.size == 0:
+            return reward
+        player = (self.sub_row[rows] * SIDE + self.sub_col[rows])[:, None]
+        landed = moved[rows] & in_bounds[rows] & (cell[rows] != player)
+        before_moving, while_moving, hits, bullet_cells = resolve_shots(
+            enemy[rows], movers.plane[rows] == SUB_PLANE, movers.birth[rows], cell_before[rows], cell[rows], landed,
+            bullets.cell[rows])
+        enemy[rows] &= ~before_moving
+        killed[rows] |= before_moving | while_moving
+        bullets.cell[rows] = bullet_cells
+        reward[rows] = hits
+        return reward
+
+    def _pick_up(self, reached: np.ndarray) -> np.ndarray:
+        """Divers the sub reached (bool (N, K)) are picked up while fewer than 6 are aboard; MinAtar goes
+        through its divers newest first, so where not all fit, the newest do. Returns the picked, bool (N, K)."""
+        movers = self.movers
+        wanted = movers.count_per_copy(reached)
+        room = MAX_DIVERS - self.diver_count
+        picked = reached & movers.spread(wanted <= room).view(bool)
+        short = np.flatnonzero((wanted > room) & (room > 0))
+        if short.size:
+            # Rank the reached divers of these copies by age, newest first, and keep the first `room`.
+            birth = np.where(reached[short], movers.birth[short], -1)
+            newest_first = np.argsort(-birth, axis=1, kind="stable")
+            rank = np.empty_like(newest_first)
+            np.put_along_axis(rank, newest_first, np.arange(movers.num_slots), axis=1)
+            picked[short] = reached[short] & (rank < room[short, None])
+        self.diver_count += movers.count_per_copy(picked)
+        return picked
+
+    def _subs_fire(self, enemy: np.ndarray, in_bounds: np.ndarray) -> None:
+        """Subs whose shot timer is 0 fire from their (new) cell, even one shot this step while moving; one
+        that left the board fires off it, a bullet MinAtar drops before anyone sees it."""
+        movers = self.movers
+        fires = enemy & (movers.plane == SUB_PLANE) & (movers.shot == 0)
+        movers.shot -= 1
+        movers.shot += fires * (ENEMY_SHOT_INTERVAL + 1)
+        fires &= in_bounds
+        if not fires.any():
+            return
+        rows, slots = np.nonzero(fires)
+        cells = movers.cell[rows, slots].astype(np.int64)
+        right = movers.step[rows, slots] > 0
+        for board, heading in ((self.enemy_bullets_right, right), (self.enemy_bullets_left, ~right)):
+            np.bitwise_or.at(board, rows[heading], _CELL_BITS[cells[heading]])
+
+    def _enemy_bullets_hit(self) -> np.ndarray:
+        """Enemy bullets hit the sub where they are, then move one cell (leaving at the walls) and hit it
+        there. Returns bool (N,)."""
+        player = _CELL_BITS[self.sub_row * SIDE + self.sub_col]
+        left, right = self.enemy_bullets_left, self.enemy_bullets_right
+        hit = (left | right) & player
+        left &= _NOT_COL0  # a bullet in column 0 leaves to the left
+        left[:, 0] >>= _ONE
+        left[:, 0] |= left[:, 1] << _TOP
+        left[:, 1] >>= _ONE
+        right &= _NOT_COL9
+        right[:, 1] <<= _ONE
+        right[:, 1] |= right[:, 0] >> _TOP
+        right[:, 0] <<= _ONE
+        hit |= (left | right) & player
+        return (hit[:, 0] | hit[:, 1]) != 0
+
+    def _breathe(self, reward: np.ndarray) -> np.ndarray:
+        """Oxygen and surfacing; adds the surfacing bonus to `reward` (int64 (N,), in place). Returns
+        terminated bool (N,): out of oxygen, or surfacing without divers."""
+        terminated = self.oxygen <= 0
+        below = self.sub_row > 0
+        self.oxygen -= below
+        surfacing = ~below & ~self.surfaced
+        has_divers = self.diver_count != 0
+        terminated |= surfacing & ~has_divers
+        self.surfaced = ~below & (self.surfaced | has_divers)
+        surfacing &= has_divers
+        if surfacing.any():
+            self._surface(np.flatnonzero(surfacing), reward)
+        return terminated
+
+    def _surface(self, rows: np.ndarray, reward: np.ndarray) -> None:
+        """MinAtar's _surface for copies `rows`: the 6-diver bonus, one diver (or all six) used up, oxygen
+        refilled, and with ramping faster enemies: spawns every step sooner, moves on every other surfacing."""
+        full = self.diver_count[rows] == MAX_DIVERS
+        reward[rows] += full * (self.oxygen[rows] * 10 // MAX_OXYGEN)
+        self.diver_count[rows] = np.where(full, 0, self.diver_count[rows]) - 1
+        self.oxygen[rows] = MAX_OXYGEN
+        if not self.difficulty_ramping:
+            return
+        move, spawn, ramp = self.move_interval[rows], self.spawn_interval[rows], self.ramp_index[rows]
+        ramps = (spawn > 1) | (move > 2)
+        faster_moves = ramps & (move > 2) & (ramp % 2 == 1)
+        self.move_interval[rows] = move - faster_moves
+        self.spawn_interval[rows] = spawn - (ramps & (spawn > 1))
+        self.ramp_index[rows] = ramp + ramps
+        if faster_moves.any():
+            # Enemies already on the board take the new interval at their next move, as MinAtar's do.
+            sped_up = rows[faster_moves]
+            plane = self.movers.plane[sped_up]
+            enemies = (plane == FISH_PLANE) | (plane == SUB_PLANE)
+            period = self.movers.period[sped_up]
+            self.movers.period[sped_up] = np.where(enemies, (self.move_interval[sped_up] + 1)[:, None], period)
+
+    def observe(self) -> np.ndarray:
+        n, movers = self.num_envs, self.movers
+        obs = np.zeros((n, CHANNELS, SIDE, SIDE), dtype=np.uint8)
+        flat = obs.reshape(-1)
+        base = self._base
+        player = base + self.sub_row * SIDE + self.sub_col
+        flat[player] = 1
+        flat[player + (SUB_BACK * PLANE + 1) - 2 * self.sub_right] = 1  # behind: left when facing right
+        bullet_cells = self.bullets.cell
+        # A dead bullet's cell (DEAD_BULLET_CELL) points into the diver gauge's empty rows; it writes a 0 there.
+        flat[base[:, None] + FRIENDLY_BULLET * PLANE + bullet_cells] = bullet_cells != DEAD_BULLET_CELL
+        slot_base = self._slot_bases()
+        alive = movers.plane != EMPTY_PLANE
+        flat[slot_base + movers.plane + movers.cell] = alive
+        trail_col = movers.col - movers.step
+        trail = (trail_col.view(np.uint8) < SIDE) & alive  # not drawn off the board (a new mover at a wall)
+        trail_plane = EMPTY_PLANE - (EMPTY_PLANE - TRAIL_PLANE) * trail.astype(np.int16)
+        flat[slot_base + trail_plane + (movers.cell - movers.step)] = trail
+        bullets = (self.enemy_bullets_left | self.enemy_bullets_right).view(np.uint8)
+        obs[:, ENEMY_BULLET] = np.unpackbits(bullets, axis=1, count=PLANE, bitorder="little").reshape(n, SIDE, SIDE)
+        oxygen_cells = np.maximum(self.oxygen, 0) * SIDE // MAX_OXYGEN
+        obs[:, OXYGEN_GAUGE, SIDE - 1] = _OXYGEN_ROWS[oxygen_cells]
+        obs[:, DIVER_GAUGE, SIDE - 1] = _DIVER_ROWS[np.clip(self.diver_count, 0, MAX_DIVERS)]
+        return obs
+
+    def _slot_bases(self) -> np.ndarray:
+        """Each slot's copy offset in the flat observation, int32 (N, K) (made again when slots are added)."""
+        if self._slot_base.shape[1] != self.movers.num_slots:
+            self._slot_base = np.repeat(self._base.astype(np.int32)[:, None], self.movers.num_slots, axis=1)
+        return self._slot_base

@@ -1,0 +1,133 @@
+"""The things that cross Seaquest's lanes (rows 1-8): fish, enemy subs and divers, as K slots per game copy.
+
+Fields are (N, K) arrays with K a multiple of 8, so that a question about all slots of a copy reads one uint64
+word per 8 slots: numpy reduces along a short axis slowly, and this is the hot path of every Seaquest step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIDE = 10
+SLOT_BLOCK = 8
+# `plane` is 100 * the observation channel a mover is drawn in: 5 enemy_fish, 6 enemy_sub, 9 diver. An empty
+# slot draws a 0 into plane 8 (diver_gauge) at its last cell, one of rows 0-8 or cell (9, 0): cells the diver
+# gauge (columns 3-8 of row 9) never uses, so the observation can be written without selecting the live slots.
+FISH_PLANE, SUB_PLANE, DIVER_PLANE, EMPTY_PLANE, TRAIL_PLANE = 500, 600, 900, 800, 300
+_BYTE_ONES = np.uint64(0x0101010101010101)
+_BYTE_SUM_SHIFT = np.uint64(56)
+_LOW_BYTE = np.uint64(0xFF)
+
+
+class Movers:
+    """K slots per copy of things moving along a lane, one cell sideways whenever their timer runs out.
+
+    Fields, all (N, K): col, cell (row * 10 + col), step (+1 heading right, -1 left), timer, period, shot
+    (int8); plane (int16, see FISH_PLANE...; EMPTY_PLANE marks a free slot); birth (int64: the copy's counter
+    on the step it appeared, so that slots need no order: MinAtar keeps its movers in lists by age, and where
+    that order decides something the rules compare births).
+
+    A mover moves on the steps its timer is 0 and its timer then restarts at period - 1; on other steps the
+    timer counts down. `shot` is an enemy sub's shot timer (unused for fish and divers).
+    """
+
+    def __init__(self, num_envs: int, num_slots: int = SLOT_BLOCK):
+        if num_slots < SLOT_BLOCK or num_slots % SLOT_BLOCK:
+            raise ValueError(f"num_slots must be a positive multiple of {SLOT_BLOCK}, got {num_slots}")
+        self.num_envs = int(num_envs)
+        shape = (self.num_envs, num_slots)
+        self.col = np.zeros(shape, dtype=np.int8)
+        # An empty slot sits at row 1, column 0: its body and trail cells (10, and 9 or 11) are drawn as 0s
+        # into rows 0-8 of the diver gauge's plane (see EMPTY_PLANE).
+        self.cell = np.full(shape, SIDE, dtype=np.int8)
+        self.step = np.ones(shape, dtype=np.int8)
+        self.timer = np.zeros(shape, dtype=np.int8)
+        self.period = np.ones(shape, dtype=np.int8)
+        self.shot = np.zeros(shape, dtype=np.int8)
+        self.plane = np.full(shape, EMPTY_PLANE, dtype=np.int16)
+        self.birth = np.zeros(shape, dtype=np.int64)
+
+    _FIELDS = ("col", "cell", "step", "timer", "period", "shot", "plane", "birth")
+
+    @property
+    def num_slots(self) -> int:
+        return self.col.shape[1]
+
+    def spread(self, values: np.ndarray) -> np.ndarray:
+        """Per-copy values (int (N,), in int8 range) repeated over the slots: int8 (N, K), built as bytes of
+        uint64 words (a broadcast (N, 1) operand is slow on a short last axis)."""
+        words = (values.astype(np.uint64) & _LOW_BYTE) * _BYTE_ONES
+        blocks = self.num_slots // SLOT_BLOCK
+        if blocks > 1:
+            words = np.repeat(words, blocks)
+        return words.view(np.int8).reshape(self.num_envs, self.num_slots)
+
+    def any_per_copy(self, mask: np.ndarray) -> np.ndarray:
+        """Whether any slot of each copy is set in `mask` (bool (N, K)): bool (N,)."""
+        words = mask.view(np.uint64)
+        found = words[:, 0] != 0
+        for block in range(1, words.shape[1]):
+            found |= words[:, block] != 0
+        return found
+
+    def count_per_copy(self, mask: np.ndarray) -> np.ndarray:
+        """How many slots of each copy are set in `mask` (bool (N, K)): int64 (N,). Multiplying a word of 0/1
+        bytes by 0x0101...01 sums its bytes into the top byte."""
+        words = mask.view(np.uint64)
+        count = (words[:, 0] * _BYTE_ONES) >> _BYTE_SUM_SHIFT
+        for block in range(1, words.shape[1]):
+            count += (words[:, block] * _BYTE_ONES) >> _BYTE_SUM_SHIFT
+        return count.astype(np.int64)
+
+    def advance(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Count down every timer and move the movers whose timer was 0.
+
+        Returns (alive, moved, cell_before, in_bounds): bool, bool, int8, bool (N, K). A mover that moved off
+        the board keeps its slot (col -1 or 10) until `remove`; in_bounds is False for it.
+        """
+        alive = self.plane != EMPTY_PLANE
+        moved = self.timer == 0
+        moved &= alive
+        cell_before = self.cell.copy()
+        delta = moved * self.step
+        self.col += delta
+        self.cell += delta
+        # Empty slots count down too (int8 wraps around); `alive` keeps them from moving.
+        self.timer -= 1
+        self.timer += moved * self.period
+        in_bounds = self.col.view(np.uint8) < SIDE  # col -1 reads as 255
+        return alive, moved, cell_before, in_bounds
+
+    def add(self, rows: np.ndarray, col: np.ndarray, row: np.ndarray, step: np.ndarray, plane: np.ndarray,
+            period: np.ndarray, shot: int, birth: np.ndarray) -> None:
+        """Put one new mover into a free slot of each copy in `rows` (int64 (R,), distinct); the other
+        arguments are (R,) arrays (shot a number). A new mover's timer is period - 1. Adds slots if needed."""
+        if rows.size == 0:
+            return
+        free = self.plane[rows] == EMPTY_PLANE
+        while not free.any(axis=1).all():
+            self.grow()
+            free = self.plane[rows] == EMPTY_PLANE
+        slot = free.argmax(axis=1)
+        self.col[rows, slot] = col
+        self.cell[rows, slot] = row * SIDE + col
+        self.step[rows, slot] = step
+        self.timer[rows, slot] = period - 1
+        self.period[rows, slot] = period
+        self.shot[rows, slot] = shot
+        self.plane[rows, slot] = plane
+        self.birth[rows, slot] = birth
+
+    def remove(self, mask: np.ndarray) -> None:
+        """Free the slots where `mask` (bool (N, K))."""
+        self.plane += mask * (EMPTY_PLANE - self.plane).astype(np.int16)
+
+    def clear(self, copies: np.ndarray) -> None:
+        """Free every slot of the copies where `copies` (bool (N,))."""
+        self.plane[copies] = EMPTY_PLANE
+
+    def grow(self) -> None:
+        """Add SLOT_BLOCK free slots to every copy (rare: late in an episode, when many things are on screen)."""
+        extra = Movers(self.num_envs, SLOT_BLOCK)
+        for name in self._FIELDS:
+            setattr(self, name, np.concatenate([getattr(self, name), getattr(extra, name)], axis=1))
