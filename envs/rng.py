@@ -90,6 +90,17 @@ def uniform(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarr
     return (bits(keys, counters, stream) >> np.uint64(11)).astype(np.float64) * _INV_2_53
 
 
+def uniforms(keys: np.ndarray, counters: np.ndarray, streams: tuple[int, ...]) -> np.ndarray:
+    """Floats in [0, 1) per stream and copy (float64 (S, N)): row s equals `uniform(keys, counters, streams[s])`,
+    in one pass over the arrays (several draws per step cost little more than one)."""
+    salts = np.array([(stream * _STREAM) & _MASK for stream in streams], dtype=np.uint64)[:, None]
+    with np.errstate(over="ignore"):
+        z = counters * _U_GOLDEN
+        z ^= keys
+        z = z ^ salts
+        return (_mix_(_mix_(z)) >> np.uint64(11)).astype(np.float64) * _INV_2_53
+
+
 def integers(keys: np.ndarray, counters: np.ndarray, high: int | np.ndarray, stream: int = 0) -> np.ndarray:
     """Integers in [0, high) per copy (int64 array); `high` may differ per copy."""
     return (uniform(keys, counters, stream) * high).astype(np.int64)

@@ -10,7 +10,7 @@ import numpy as np
 
 from envs import rng
 from envs.batched_game import BatchedGame, check_difficulty_ramping
-from envs.seaquest_movers import DIVER_PLANE, EMPTY_PLANE, FISH_PLANE, SUB_PLANE, TRAIL_PLANE, Movers
+from envs.seaquest_movers import BULLET_PLANE, DIVER_PLANE, EMPTY_PLANE, FISH_PLANE, SUB_PLANE, TRAIL_PLANE, Movers
 from envs.seaquest_shots import DEAD_BULLET_CELL, FriendlyBullets, resolve_shots
 
 SIDE = 10
@@ -32,17 +32,23 @@ CHANNELS = 10
 # envs.rng streams of the spawn draws, one per MinAtar call site (all at the step's counter).
 ENEMY_SIDE_STREAM, ENEMY_KIND_STREAM, ENEMY_ROW_STREAM, DIVER_SIDE_STREAM, DIVER_ROW_STREAM = range(5)
 
-# Enemy bullets are 100-bit boards (bit row * 10 + col) in two uint64 words, one board per heading.
-_CELL_BITS = np.zeros((PLANE, 2), dtype=np.uint64)
-_CELL_BITS[np.arange(PLANE), np.arange(PLANE) // 64] = np.uint64(1) << (np.arange(PLANE) % 64).astype(np.uint64)
-_NOT_COL0 = ~_CELL_BITS[0::SIDE].sum(axis=0, dtype=np.uint64)  # every cell but those of column 0
-_NOT_COL9 = ~_CELL_BITS[SIDE - 1::SIDE].sum(axis=0, dtype=np.uint64)
-_ONE, _TOP = np.uint64(1), np.uint64(63)
-# Row 9 of a gauge with k cells lit, by k: the oxygen gauge fills from the left, the diver gauge ends at column 8.
-_OXYGEN_ROWS = np.tril(np.ones((SIDE + 1, SIDE), dtype=np.uint8), -1)
-_DIVER_ROWS = np.zeros((MAX_DIVERS + 1, SIDE), dtype=np.uint8)
-for _count in range(MAX_DIVERS + 1):
-    _DIVER_ROWS[_count, SIDE - 1 - _count:SIDE - 1] = 1
+# Row 9 of the oxygen and diver gauges and the bytes around it that are always 0 (plane 7 row 8 from column 4,
+# plane 8 rows 0-8, plane 9 row 0 up to column 3: nothing goes there) are 120 bytes of the observation fixed by
+# the two gauges: they are written as one block per copy, from this table (by oxygen cells * 7 + divers shown).
+GAUGE_START, GAUGE_END = OXYGEN_GAUGE * PLANE + 84, DIVER * PLANE + 4
+
+
+def _gauge_blocks() -> np.ndarray:
+    blocks = np.zeros((SIDE + 1, MAX_DIVERS + 1, CHANNELS * PLANE), dtype=np.uint8)
+    for oxygen_cells in range(SIDE + 1):
+        blocks[oxygen_cells, :, OXYGEN_GAUGE * PLANE + 90:OXYGEN_GAUGE * PLANE + 90 + oxygen_cells] = 1
+    for divers in range(MAX_DIVERS + 1):
+        blocks[:, divers, DIVER_GAUGE * PLANE + 99 - divers:DIVER_GAUGE * PLANE + 99] = 1
+    block_bytes = GAUGE_END - GAUGE_START
+    return np.ascontiguousarray(blocks[:, :, GAUGE_START:GAUGE_END]).view(f"V{block_bytes}").reshape(-1)
+
+
+GAUGE_BLOCKS = _gauge_blocks()
 
 
 class SeaquestGame(BatchedGame):
@@ -68,8 +74,8 @@ class SeaquestGame(BatchedGame):
     MinAtar's list order decides a few rare ties (which of two enemies in one cell a bullet hits, which
     diver is picked up when one more fits); see envs/seaquest_shots.py and `_pick_up`. State per copy, all
     (N,): sub_col, sub_row, sub_right, oxygen, diver_count, shot_timer, spawn_interval, spawn_timer,
-    diver_timer, move_interval, ramp_index, surfaced; `bullets` (FriendlyBullets), `movers` (Movers),
-    `enemy_bullets_left` and `enemy_bullets_right` (uint64 (N, 2) boards).
+    diver_timer, move_interval, ramp_index, surfaced; `bullets` (the sub's: FriendlyBullets), `movers`
+    (Movers: fish, subs, divers and the subs' bullets).
     """
 
     action_meanings = ("NOOP", "LEFT", "UP", "RIGHT", "DOWN", "FIRE")
@@ -97,52 +103,41 @@ class SeaquestGame(BatchedGame):
         self.surfaced = np.ones(n, dtype=bool)
         self.bullets = FriendlyBullets(n)
         self.movers = Movers(n)
-        self.enemy_bullets_left = np.zeros((n, 2), dtype=np.uint64)
-        self.enemy_bullets_right = np.zeros((n, 2), dtype=np.uint64)
         self._base = np.arange(n, dtype=np.int64) * (CHANNELS * PLANE)
-        self._slot_base = np.zeros((n, 0), dtype=np.int32)
+        self._bullet_base = np.repeat(self._base[:, None] + FRIENDLY_BULLET * PLANE, 2, axis=1)
+        self._slot_base = np.zeros((n, 0), dtype=np.int64)
 
     def reset(self, mask: np.ndarray) -> None:
-        self.sub_col[mask] = START_COL
-        self.sub_row[mask] = 0
-        self.sub_right[mask] = False
-        self.oxygen[mask] = MAX_OXYGEN
-        self.diver_count[mask] = 0
-        self.shot_timer[mask] = 0
-        self.spawn_interval[mask] = INIT_SPAWN_INTERVAL
-        self.spawn_timer[mask] = INIT_SPAWN_INTERVAL
-        self.diver_timer[mask] = DIVER_SPAWN_INTERVAL
-        self.move_interval[mask] = INIT_MOVE_INTERVAL
-        self.ramp_index[mask] = 0
-        self.surfaced[mask] = True
-        self.bullets.clear(mask)
-        self.movers.clear(mask)
-        self.enemy_bullets_left[mask] = 0
-        self.enemy_bullets_right[mask] = 0
-        self.score[mask] = 0
-        self.counters[mask] += np.uint64(1)
+        rows = np.flatnonzero(mask)
+        for name, start in (("sub_col", START_COL), ("sub_row", 0), ("sub_right", False), ("oxygen", MAX_OXYGEN),
+                            ("diver_count", 0), ("shot_timer", 0), ("spawn_interval", INIT_SPAWN_INTERVAL),
+                            ("spawn_timer", INIT_SPAWN_INTERVAL), ("diver_timer", DIVER_SPAWN_INTERVAL),
+                            ("move_interval", INIT_MOVE_INTERVAL), ("ramp_index", 0), ("surfaced", True),
+                            ("score", 0)):
+            getattr(self, name)[rows] = start
+        self.bullets.clear(rows)
+        self.movers.clear(rows)
+        self.counters[rows] += np.uint64(1)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self._spawn_enemies()
-        self._spawn_divers()
+        self._spawn()
         self._act(actions)
         self.bullets.move()
         movers = self.movers
         alive, moved, cell_before, in_bounds = movers.advance()
-        # In MinAtar's order: bullets, divers, subs, enemy bullets, fish; the phases only meet where noted.
+        # MinAtar's order is bullets, divers, subs, enemy bullets, fish; these only meet where noted.
         enemy = alive & (movers.plane != DIVER_PLANE)
-        killed = np.zeros_like(alive)
+        killed = moved & ~in_bounds
         reward = self._shots(enemy, moved, in_bounds, cell_before, killed)
         player = movers.spread(self.sub_row * SIDE + self.sub_col)
         at_player = cell_before == player
         at_player |= (movers.cell == player) & in_bounds
         terminated = movers.any_per_copy(at_player & enemy)  # `enemy` lost the enemies shot before moving
-        divers = at_player & alive & (movers.plane == DIVER_PLANE)
-        if divers.any():
-            killed |= self._pick_up(divers)
+        reached = at_player & alive & (movers.plane == DIVER_PLANE)
+        if reached.any():
+            killed |= self._pick_up(reached)
         self._subs_fire(enemy, in_bounds)
-        terminated |= self._enemy_bullets_hit()
-        killed |= moved & ~in_bounds
+        terminated |= movers.bullets_hit(player)
         movers.remove(killed)
         terminated |= self._breathe(reward)
         self.spawn_timer -= self.spawn_timer > 0
@@ -152,16 +147,23 @@ class SeaquestGame(BatchedGame):
         self.counters += np.uint64(1)
         return reward.astype(np.float32), terminated
 
-    def _spawn_enemies(self) -> None:
-        """MinAtar's _spawn_enemy where the spawn timer is 0: side, kind and lane drawn; no enemy if the lane
-        has one heading the other way. The timer restarts either way."""
-        rows = np.flatnonzero(self.spawn_timer == 0)
-        if rows.size == 0:
-            return
-        keys, counters = self.keys[rows], self.counters[rows]
-        from_left = rng.uniform(keys, counters, ENEMY_SIDE_STREAM) < 1 / 2
-        is_sub = rng.uniform(keys, counters, ENEMY_KIND_STREAM) < 1 / 3
-        lane = 1 + rng.integers(keys, counters, LANES, ENEMY_ROW_STREAM)
+    def _spawn(self) -> None:
+        """MinAtar's _spawn_enemy and _spawn_diver, where their timers are 0 (an enemy first, then a diver)."""
+        enemy_rows = np.flatnonzero(self.spawn_timer == 0)
+        if enemy_rows.size:
+            self._spawn_enemies(enemy_rows)
+        diver_rows = np.flatnonzero(self.diver_timer == 0)
+        if diver_rows.size:
+            self._spawn_divers(diver_rows)
+
+    def _spawn_enemies(self, rows: np.ndarray) -> None:
+        """Side, kind and lane drawn for copies `rows` (int64 (R,)); no enemy if its lane has one heading the
+        other way. The spawn timer restarts either way."""
+        counters = self.counters[rows]
+        side, kind, lane = rng.uniforms(self.keys[rows], counters,
+                                        (ENEMY_SIDE_STREAM, ENEMY_KIND_STREAM, ENEMY_ROW_STREAM))
+        from_left, is_sub = side < 1 / 2, kind < 1 / 3
+        lane = 1 + (lane * LANES).astype(np.int64)  # as rng.integers(..., LANES, ENEMY_ROW_STREAM)
         step = np.where(from_left, 1, -1)
         movers = self.movers
         plane = movers.plane[rows]
@@ -174,17 +176,14 @@ class SeaquestGame(BatchedGame):
                    shot=ENEMY_SHOT_INTERVAL, birth=counters[free].astype(np.int64))
         self.spawn_timer[rows] = self.spawn_interval[rows]
 
-    def _spawn_divers(self) -> None:
-        """MinAtar's _spawn_diver where the diver timer is 0: side and lane drawn."""
-        rows = np.flatnonzero(self.diver_timer == 0)
-        if rows.size == 0:
-            return
-        keys, counters = self.keys[rows], self.counters[rows]
-        from_left = rng.uniform(keys, counters, DIVER_SIDE_STREAM) < 1 / 2
-        lane = 1 + rng.integers(keys, counters, LANES, DIVER_ROW_STREAM)
+    def _spawn_divers(self, rows: np.ndarray) -> None:
+        """A diver at a drawn side and lane, for copies `rows` (int64 (R,))."""
+        counters = self.counters[rows]
+        side, lane = rng.uniforms(self.keys[rows], counters, (DIVER_SIDE_STREAM, DIVER_ROW_STREAM))
+        from_left = side < 1 / 2
+        lane = 1 + (lane * LANES).astype(np.int64)
         self.movers.add(rows, col=np.where(from_left, 0, SIDE - 1), row=lane, step=np.where(from_left, 1, -1),
-                        plane=np.full(rows.size, DIVER_PLANE), period=np.full(rows.size, DIVER_MOVE_INTERVAL + 1),
-                        shot=0, birth=counters.astype(np.int64))
+                        plane=DIVER_PLANE, period=DIVER_MOVE_INTERVAL + 1, shot=0, birth=counters.astype(np.int64))
         self.diver_timer[rows] = DIVER_SPAWN_INTERVAL
 
     def _act(self, actions: np.ndarray) -> None:
@@ -197,12 +196,14 @@ class SeaquestGame(BatchedGame):
         left, right = actions == LEFT, actions == RIGHT
         self.sub_col += right
         self.sub_col -= left
-        np.clip(self.sub_col, 0, SIDE - 1, out=self.sub_col)
+        np.maximum(self.sub_col, 0, out=self.sub_col)
+        np.minimum(self.sub_col, SIDE - 1, out=self.sub_col)
         self.sub_right |= right
         self.sub_right &= ~left
         self.sub_row += actions == DOWN
         self.sub_row -= actions == UP
-        np.clip(self.sub_row, 0, LANES, out=self.sub_row)
+        np.maximum(self.sub_row, 0, out=self.sub_row)
+        np.minimum(self.sub_row, LANES, out=self.sub_row)
 
     def _shots(self, enemy: np.ndarray, moved: np.ndarray, in_bounds: np.ndarray, cell_before: np.ndarray,
                killed: np.ndarray) -> np.ndarray:
@@ -257,30 +258,8 @@ class SeaquestGame(BatchedGame):
         movers.shot -= 1
         movers.shot += fires * (ENEMY_SHOT_INTERVAL + 1)
         fires &= in_bounds
-        if not fires.any():
-            return
-        rows, slots = np.nonzero(fires)
-        cells = movers.cell[rows, slots].astype(np.int64)
-        right = movers.step[rows, slots] > 0
-        for board, heading in ((self.enemy_bullets_right, right), (self.enemy_bullets_left, ~right)):
-            np.bitwise_or.at(board, rows[heading], _CELL_BITS[cells[heading]])
-
-    def _enemy_bullets_hit(self) -> np.ndarray:
-        """Enemy bullets hit the sub where they are, then move one cell (leaving at the walls) and hit it
-        there. Returns bool (N,)."""
-        player = _CELL_BITS[self.sub_row * SIDE + self.sub_col]
-        left, right = self.enemy_bullets_left, self.enemy_bullets_right
-        hit = (left | right) & player
-        left &= _NOT_COL0  # a bullet in column 0 leaves to the left
-        left[:, 0] >>= _ONE
-        left[:, 0] |= left[:, 1] << _TOP
-        left[:, 1] >>= _ONE
-        right &= _NOT_COL9
-        right[:, 1] <<= _ONE
-        right[:, 1] |= right[:, 0] >> _TOP
-        right[:, 0] <<= _ONE
-        hit |= (left | right) & player
-        return (hit[:, 0] | hit[:, 1]) != 0
+        if fires.any():
+            movers.fire(fires)
 
     def _breathe(self, reward: np.ndarray) -> np.ndarray:
         """Oxygen and surfacing; adds the surfacing bonus to `reward` (int64 (N,), in place). Returns
@@ -324,29 +303,29 @@ class SeaquestGame(BatchedGame):
         n, movers = self.num_envs, self.movers
         obs = np.zeros((n, CHANNELS, SIDE, SIDE), dtype=np.uint8)
         flat = obs.reshape(-1)
-        base = self._base
-        player = base + self.sub_row * SIDE + self.sub_col
+        gauges = np.maximum(self.oxygen, 0) * SIDE // MAX_OXYGEN * (MAX_DIVERS + 1)
+        gauges += np.clip(self.diver_count, 0, MAX_DIVERS)
+        obs.reshape(n, -1)[:, GAUGE_START:GAUGE_END].view(GAUGE_BLOCKS.dtype)[:, 0] = GAUGE_BLOCKS[gauges]
+        player = self._base + self.sub_row * SIDE + self.sub_col
         flat[player] = 1
         flat[player + (SUB_BACK * PLANE + 1) - 2 * self.sub_right] = 1  # behind: left when facing right
-        bullet_cells = self.bullets.cell
-        # A dead bullet's cell (DEAD_BULLET_CELL) points into the diver gauge's empty rows; it writes a 0 there.
-        flat[base[:, None] + FRIENDLY_BULLET * PLANE + bullet_cells] = bullet_cells != DEAD_BULLET_CELL
-        slot_base = self._slot_bases()
-        alive = movers.plane != EMPTY_PLANE
-        flat[slot_base + movers.plane + movers.cell] = alive
-        trail_col = movers.col - movers.step
-        trail = (trail_col.view(np.uint8) < SIDE) & alive  # not drawn off the board (a new mover at a wall)
-        trail_plane = EMPTY_PLANE - (EMPTY_PLANE - TRAIL_PLANE) * trail.astype(np.int16)
-        flat[slot_base + trail_plane + (movers.cell - movers.step)] = trail
-        bullets = (self.enemy_bullets_left | self.enemy_bullets_right).view(np.uint8)
-        obs[:, ENEMY_BULLET] = np.unpackbits(bullets, axis=1, count=PLANE, bitorder="little").reshape(n, SIDE, SIDE)
-        oxygen_cells = np.maximum(self.oxygen, 0) * SIDE // MAX_OXYGEN
-        obs[:, OXYGEN_GAUGE, SIDE - 1] = _OXYGEN_ROWS[oxygen_cells]
-        obs[:, DIVER_GAUGE, SIDE - 1] = _DIVER_ROWS[np.clip(self.diver_count, 0, MAX_DIVERS)]
+        # Only the few live things are written: selecting them costs less than writing every slot.
+        flying = np.flatnonzero(self.bullets.cell != DEAD_BULLET_CELL)
+        flat[self._bullet_base.reshape(-1)[flying] + self.bullets.cell.reshape(-1)[flying]] = 1
+        slot_base = self._slot_bases().reshape(-1)
+        live = np.flatnonzero(movers.plane != EMPTY_PLANE)
+        base = slot_base[live]
+        cell = movers.cell.reshape(-1)[live].astype(np.int64)
+        step = movers.step.reshape(-1)[live]
+        flat[base + movers.plane.reshape(-1)[live] + cell] = 1
+        trail = base + TRAIL_PLANE + cell - step  # the cell it came from, if that is on the board
+        flat[trail[(movers.col.reshape(-1)[live] - step).view(np.uint8) < SIDE]] = 1
+        flying = np.flatnonzero(movers.bullet_col.view(np.uint8) < SIDE)
+        flat[slot_base[flying] + BULLET_PLANE + movers.bullet_cell.reshape(-1)[flying]] = 1
         return obs
 
     def _slot_bases(self) -> np.ndarray:
-        """Each slot's copy offset in the flat observation, int32 (N, K) (made again when slots are added)."""
+        """Each slot's copy offset in the flat observation, int64 (N, K) (made again when slots are added)."""
         if self._slot_base.shape[1] != self.movers.num_slots:
-            self._slot_base = np.repeat(self._base.astype(np.int32)[:, None], self.movers.num_slots, axis=1)
+            self._slot_base = np.repeat(self._base[:, None], self.movers.num_slots, axis=1)
         return self._slot_base

@@ -10,10 +10,9 @@ import numpy as np
 
 SIDE = 10
 SLOT_BLOCK = 8
-# `plane` is 100 * the observation channel a mover is drawn in: 5 enemy_fish, 6 enemy_sub, 9 diver. An empty
-# slot draws a 0 into plane 8 (diver_gauge) at its last cell, one of rows 0-8 or cell (9, 0): cells the diver
-# gauge (columns 3-8 of row 9) never uses, so the observation can be written without selecting the live slots.
-FISH_PLANE, SUB_PLANE, DIVER_PLANE, EMPTY_PLANE, TRAIL_PLANE = 500, 600, 900, 800, 300
+# `plane` is 100 * the observation channel a mover is drawn in: 5 enemy_fish, 6 enemy_sub, 9 diver (3 trails,
+# 4 enemy bullets); EMPTY_PLANE marks a free slot.
+FISH_PLANE, SUB_PLANE, DIVER_PLANE, EMPTY_PLANE, TRAIL_PLANE, BULLET_PLANE = 500, 600, 900, 800, 300, 400
 _BYTE_ONES = np.uint64(0x0101010101010101)
 _BYTE_SUM_SHIFT = np.uint64(56)
 _LOW_BYTE = np.uint64(0xFF)
@@ -29,6 +28,11 @@ class Movers:
 
     A mover moves on the steps its timer is 0 and its timer then restarts at period - 1; on other steps the
     timer counts down. `shot` is an enemy sub's shot timer (unused for fish and divers).
+
+    Enemy bullets live in the slot of the sub that fired them: bullet_col, bullet_cell, bullet_step (int8
+    (N, K)); a slot has a bullet while bullet_col is on the board (0-9). One slot never needs two: a sub fires
+    every 11 steps and its bullet leaves the board within 10, and a sub taking over a freed slot fires for the
+    first time 10 steps after it appeared, by when its predecessor's last bullet is gone.
     """
 
     def __init__(self, num_envs: int, num_slots: int = SLOT_BLOCK):
@@ -37,17 +41,19 @@ class Movers:
         self.num_envs = int(num_envs)
         shape = (self.num_envs, num_slots)
         self.col = np.zeros(shape, dtype=np.int8)
-        # An empty slot sits at row 1, column 0: its body and trail cells (10, and 9 or 11) are drawn as 0s
-        # into rows 0-8 of the diver gauge's plane (see EMPTY_PLANE).
-        self.cell = np.full(shape, SIDE, dtype=np.int8)
+        self.cell = np.zeros(shape, dtype=np.int8)
         self.step = np.ones(shape, dtype=np.int8)
         self.timer = np.zeros(shape, dtype=np.int8)
         self.period = np.ones(shape, dtype=np.int8)
         self.shot = np.zeros(shape, dtype=np.int8)
         self.plane = np.full(shape, EMPTY_PLANE, dtype=np.int16)
         self.birth = np.zeros(shape, dtype=np.int64)
+        self.bullet_col = np.full(shape, -1, dtype=np.int8)
+        self.bullet_cell = np.zeros(shape, dtype=np.int8)
+        self.bullet_step = np.zeros(shape, dtype=np.int8)
 
-    _FIELDS = ("col", "cell", "step", "timer", "period", "shot", "plane", "birth")
+    _FIELDS = ("col", "cell", "step", "timer", "period", "shot", "plane", "birth", "bullet_col", "bullet_cell",
+               "bullet_step")
 
     @property
     def num_slots(self) -> int:
@@ -98,6 +104,24 @@ class Movers:
         in_bounds = self.col.view(np.uint8) < SIDE  # col -1 reads as 255
         return alive, moved, cell_before, in_bounds
 
+    def fire(self, fires: np.ndarray) -> None:
+        """The movers where `fires` (bool (N, K)) put a bullet on their own cell, heading their way."""
+        self.bullet_col += fires * (self.col - self.bullet_col)
+        self.bullet_cell += fires * (self.cell - self.bullet_cell)
+        self.bullet_step += fires * (self.step - self.bullet_step)
+
+    def bullets_hit(self, player: np.ndarray) -> np.ndarray:
+        """Enemy bullets hit a sub at `player` (each copy's cell spread over the slots, int8 (N, K)) where they
+        are, then fly one cell (leaving at the walls) and hit it there. Returns bool (N,)."""
+        flying = self.bullet_col.view(np.uint8) < SIDE
+        hit = (self.bullet_cell == player) & flying
+        delta = flying * self.bullet_step
+        self.bullet_col += delta
+        self.bullet_cell += delta
+        flying = self.bullet_col.view(np.uint8) < SIDE
+        hit |= (self.bullet_cell == player) & flying
+        return self.any_per_copy(hit)
+
     def add(self, rows: np.ndarray, col: np.ndarray, row: np.ndarray, step: np.ndarray, plane: np.ndarray,
             period: np.ndarray, shot: int, birth: np.ndarray) -> None:
         """Put one new mover into a free slot of each copy in `rows` (int64 (R,), distinct); the other
@@ -123,8 +147,9 @@ class Movers:
         self.plane += mask * (EMPTY_PLANE - self.plane).astype(np.int16)
 
     def clear(self, copies: np.ndarray) -> None:
-        """Free every slot of the copies where `copies` (bool (N,))."""
+        """Free every slot and remove every bullet of the copies `copies` (int64 (R,) or bool (N,))."""
         self.plane[copies] = EMPTY_PLANE
+        self.bullet_col[copies] = -1
 
     def grow(self) -> None:
         """Add SLOT_BLOCK free slots to every copy (rare: late in an episode, when many things are on screen)."""

@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 SIDE = 10
-# The cell of "no bullet". Its low byte reads as int8 -128, which no mover's cell equals; as an observation
-# offset (friendly_bullet plane + 640 = 840) it lands in the diver gauge's always-empty rows, where a 0 is drawn.
-DEAD_BULLET_CELL = 640
+# The cell of "no bullet": no mover is ever there (int8, as Movers.spread passes it on).
+DEAD_BULLET_CELL = -128
 _LAST, _NEVER = np.iinfo(np.int64).max, -1
 
 
@@ -77,6 +76,8 @@ def resolve_shots(enemy: np.ndarray, is_sub: np.ndarray, birth: np.ndarray, cell
     rows = np.arange(len(enemy))
 
     def take(targets: np.ndarray, bullet: int, oldest: bool, shot: np.ndarray) -> None:
+        if not targets.any():
+            return
         if oldest:
             slot = np.where(targets, birth, _LAST).argmin(axis=1)
         else:
