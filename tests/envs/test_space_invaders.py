@@ -14,7 +14,7 @@ from minatar_reference import MinAtarComparison, make_reference, reference_obser
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401  (registers the ids)
-from envs.space_invaders import SpaceInvadersGame
+from envs.space_invaders import SpaceInvadersGame, board_of
 
 NOOP, LEFT, RIGHT, FIRE = range(4)
 WAVE = {(row, col) for row in range(4) for col in range(2, 8)}
@@ -23,22 +23,15 @@ SB3_IMAGE_WARNINGS = ("upper and lower bounds are not in [0, 255]", "minimal res
 
 # ----------------------------------------------------------------------------- states on both sides
 
-def _rows(board: np.ndarray) -> np.ndarray:
-    """A MinAtar 10 x 10 map as our board rows (uint16 (16,), bit c of row r is cell (r, c))."""
-    rows = np.zeros(16, dtype=np.uint16)
-    rows[:10] = (np.asarray(board) != 0) @ (1 << np.arange(10))
-    return rows
-
-
 def load_reference_state(game: SpaceInvadersGame, i: int, reference) -> None:
     """Put MinAtar's state into copy i of our core."""
     for ours, theirs in (("pos", "pos"), ("shot_timer", "shot_timer"), ("alien_dir", "alien_dir"),
                          ("move_interval", "enemy_move_interval"), ("move_timer", "alien_move_timer"),
                          ("alien_shot_timer", "alien_shot_timer"), ("ramp_index", "ramp_index")):
         getattr(game, ours)[i] = getattr(reference, theirs)
-    game.aliens[i] = _rows(reference.alien_map)
-    game.friendly_bullets[i] = _rows(reference.f_bullet_map)
-    game.enemy_bullets[i] = _rows(reference.e_bullet_map)
+    game.aliens[i] = board_of(np.argwhere(reference.alien_map))
+    game.friendly_bullets[i] = board_of(np.argwhere(reference.f_bullet_map))
+    game.enemy_bullets[i] = board_of(np.argwhere(reference.e_bullet_map))
     game.alien_count[i] = np.count_nonzero(reference.alien_map)
 
 
