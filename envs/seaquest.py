@@ -10,7 +10,17 @@ import numpy as np
 
 from envs import rng
 from envs.batched_game import BatchedGame, check_difficulty_ramping
-from envs.seaquest_movers import BULLET_PLANE, DIVER_PLANE, EMPTY_PLANE, FISH_PLANE, SUB_PLANE, TRAIL_PLANE, Movers
+from envs.seaquest_movers import (
+    BULLET_PLANE,
+    DIVER_PLANE,
+    EMPTY_PLANE,
+    FISH_PLANE,
+    SUB_PLANE,
+    TRAIL_PLANE,
+    Movers,
+    any_slot,
+    count_slots,
+)
 from envs.seaquest_shots import DEAD_BULLET_CELL, FriendlyBullets, resolve_shots
 
 SIDE = 10
@@ -132,7 +142,7 @@ class SeaquestGame(BatchedGame):
         player = movers.spread(self.sub_row * SIDE + self.sub_col)
         at_player = cell_before == player
         at_player |= (movers.cell == player) & in_bounds
-        terminated = movers.any_per_copy(at_player & enemy)  # `enemy` lost the enemies shot before moving
+        terminated = any_slot(at_player & enemy)  # `enemy` lost the enemies shot before moving
         reached = at_player & alive & (movers.plane == DIVER_PLANE)
         if reached.any():
             killed |= self._pick_up(reached)
@@ -170,7 +180,7 @@ class SeaquestGame(BatchedGame):
         # A live mover's cell // 10 is its lane: every live mover is on the board between steps.
         opposite = ((plane == FISH_PLANE) | (plane == SUB_PLANE)) & (movers.cell[rows] // SIDE == lane[:, None])
         opposite &= movers.step[rows] != step[:, None]
-        free = ~opposite.any(axis=1)
+        free = ~any_slot(opposite)
         movers.add(rows[free], col=np.where(from_left, 0, SIDE - 1)[free], row=lane[free], step=step[free],
                    plane=np.where(is_sub, SUB_PLANE, FISH_PLANE)[free], period=self.move_interval[rows[free]] + 1,
                    shot=ENEMY_SHOT_INTERVAL, birth=counters[free].astype(np.int64))
@@ -218,7 +228,7 @@ class SeaquestGame(BatchedGame):
         cell = movers.cell
         near = (cell_before == older) | (cell_before == newer) | (cell == older) | (cell == newer)
         near &= enemy
-        rows = np.flatnonzero(movers.any_per_copy(near))
+        rows = np.flatnonzero(any_slot(near))
         if rows.size == 0:
             return reward
         player = (self.sub_row[rows] * SIDE + self.sub_col[rows])[:, None]
@@ -236,7 +246,7 @@ class SeaquestGame(BatchedGame):
         """Divers the sub reached (bool (N, K)) are picked up while fewer than 6 are aboard; MinAtar goes
         through its divers newest first, so where not all fit, the newest do. Returns the picked, bool (N, K)."""
         movers = self.movers
-        wanted = movers.count_per_copy(reached)
+        wanted = count_slots(reached)
         room = MAX_DIVERS - self.diver_count
         picked = reached & movers.spread(wanted <= room).view(bool)
         short = np.flatnonzero((wanted > room) & (room > 0))
@@ -247,7 +257,7 @@ class SeaquestGame(BatchedGame):
             rank = np.empty_like(newest_first)
             np.put_along_axis(rank, newest_first, np.arange(movers.num_slots), axis=1)
             picked[short] = reached[short] & (rank < room[short, None])
-        self.diver_count += movers.count_per_copy(picked)
+        self.diver_count += count_slots(picked)
         return picked
 
     def _subs_fire(self, enemy: np.ndarray, in_bounds: np.ndarray) -> None:

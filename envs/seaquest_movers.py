@@ -18,6 +18,41 @@ _BYTE_SUM_SHIFT = np.uint64(56)
 _LOW_BYTE = np.uint64(0xFF)
 
 
+def any_slot(mask: np.ndarray) -> np.ndarray:
+    """Whether any slot of each row is set: bool (R,) for a C-contiguous bool (R, K), K a multiple of 8."""
+    words = mask.view(np.uint64)
+    found = words[:, 0] != 0
+    for block in range(1, words.shape[1]):
+        found |= words[:, block] != 0
+    return found
+
+
+def count_slots(mask: np.ndarray) -> np.ndarray:
+    """How many slots of each row are set: int64 (R,) for a C-contiguous bool (R, K), K a multiple of 8.
+    Multiplying a word of 0/1 bytes by 0x0101...01 sums its bytes into the top byte."""
+    words = mask.view(np.uint64)
+    count = (words[:, 0] * _BYTE_ONES) >> _BYTE_SUM_SHIFT
+    for block in range(1, words.shape[1]):
+        count += (words[:, block] * _BYTE_ONES) >> _BYTE_SUM_SHIFT
+    return count.astype(np.int64)
+
+
+def first_slot(mask: np.ndarray) -> np.ndarray:
+    """The lowest set slot of each row (0 where none is): int64 (R,) for a C-contiguous bool (R, K). The lowest
+    set bit of a word, x & -x, is a power of two whose log2 is exact in float64."""
+    words = mask.view(np.uint64)
+    slot = np.zeros(len(mask), dtype=np.int64)
+    for block in reversed(range(words.shape[1])):
+        word = words[:, block]
+        empty = word == 0
+        lowest_bit = (word & (~word + np.uint64(1))) | empty  # 1 for an empty word, to keep log2 finite
+        lowest = np.log2(lowest_bit.astype(np.float64)).astype(np.int64) // 8
+        if block == 0:
+            return np.where(empty, slot, lowest)
+        slot = np.where(empty, slot, block * SLOT_BLOCK + lowest)
+    return slot
+
+
 class Movers:
     """K slots per copy of things moving along a lane, one cell sideways whenever their timer runs out.
 
@@ -68,23 +103,6 @@ class Movers:
             words = np.repeat(words, blocks)
         return words.view(np.int8).reshape(self.num_envs, self.num_slots)
 
-    def any_per_copy(self, mask: np.ndarray) -> np.ndarray:
-        """Whether any slot of each copy is set in `mask` (bool (N, K)): bool (N,)."""
-        words = mask.view(np.uint64)
-        found = words[:, 0] != 0
-        for block in range(1, words.shape[1]):
-            found |= words[:, block] != 0
-        return found
-
-    def count_per_copy(self, mask: np.ndarray) -> np.ndarray:
-        """How many slots of each copy are set in `mask` (bool (N, K)): int64 (N,). Multiplying a word of 0/1
-        bytes by 0x0101...01 sums its bytes into the top byte."""
-        words = mask.view(np.uint64)
-        count = (words[:, 0] * _BYTE_ONES) >> _BYTE_SUM_SHIFT
-        for block in range(1, words.shape[1]):
-            count += (words[:, block] * _BYTE_ONES) >> _BYTE_SUM_SHIFT
-        return count.astype(np.int64)
-
     def advance(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Count down every timer and move the movers whose timer was 0.
 
@@ -120,7 +138,7 @@ class Movers:
         self.bullet_cell += delta
         flying = self.bullet_col.view(np.uint8) < SIDE
         hit |= (self.bullet_cell == player) & flying
-        return self.any_per_copy(hit)
+        return any_slot(hit)
 
     def add(self, rows: np.ndarray, col: np.ndarray, row: np.ndarray, step: np.ndarray, plane: np.ndarray,
             period: np.ndarray, shot: int, birth: np.ndarray) -> None:
@@ -129,18 +147,13 @@ class Movers:
         if rows.size == 0:
             return
         free = self.plane[rows] == EMPTY_PLANE
-        while not free.any(axis=1).all():
+        while not any_slot(free).all():
             self.grow()
             free = self.plane[rows] == EMPTY_PLANE
-        slot = free.argmax(axis=1)
-        self.col[rows, slot] = col
-        self.cell[rows, slot] = row * SIDE + col
-        self.step[rows, slot] = step
-        self.timer[rows, slot] = period - 1
-        self.period[rows, slot] = period
-        self.shot[rows, slot] = shot
-        self.plane[rows, slot] = plane
-        self.birth[rows, slot] = birth
+        at = rows * self.num_slots + first_slot(free)
+        for name, value in (("col", col), ("cell", row * SIDE + col), ("step", step), ("timer", period - 1),
+                            ("period", period), ("shot", shot), ("plane", plane), ("birth", birth)):
+            getattr(self, name).reshape(-1)[at] = value
 
     def remove(self, mask: np.ndarray) -> None:
         """Free the slots where `mask` (bool (N, K))."""

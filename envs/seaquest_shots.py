@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from envs.seaquest_movers import any_slot, count_slots, first_slot
+
 SIDE = 10
 # The cell of "no bullet": no mover is ever there (int8, as Movers.spread passes it on).
 DEAD_BULLET_CELL = -128
@@ -78,11 +80,15 @@ def resolve_shots(enemy: np.ndarray, is_sub: np.ndarray, birth: np.ndarray, cell
     def take(targets: np.ndarray, bullet: int, oldest: bool, shot: np.ndarray) -> None:
         if not targets.any():
             return
-        if oldest:
-            slot = np.where(targets, birth, _LAST).argmin(axis=1)
-        else:
-            slot = np.where(targets, birth, _NEVER).argmax(axis=1)
-        hit = targets[rows, slot]
+        count = count_slots(targets)
+        hit = count > 0
+        slot = first_slot(targets)
+        several = np.flatnonzero(count > 1)  # only there does the order matter
+        if several.size:
+            if oldest:
+                slot[several] = np.where(targets[several], birth[several], _LAST).argmin(axis=1)
+            else:
+                slot[several] = np.where(targets[several], birth[several], _NEVER).argmax(axis=1)
         shot[rows[hit], slot[hit]] = True
         enemy[rows[hit], slot[hit]] = False
         bullet_cells[hit, bullet] = DEAD_BULLET_CELL
@@ -91,7 +97,9 @@ def resolve_shots(enemy: np.ndarray, is_sub: np.ndarray, birth: np.ndarray, cell
     for bullet in (1, 0):
         there = enemy & (cell_before == bullet_cells[:, bullet, None])
         fish = there & ~is_sub
-        take(np.where(fish.any(axis=1)[:, None], fish, there & is_sub), bullet, True, before_moving)
+        subs = there & is_sub
+        subs[any_slot(fish)] = False
+        take(fish | subs, bullet, True, before_moving)
     for kind in (is_sub, ~is_sub):
         for bullet in (0, 1):
             take(enemy & kind & landed & (cell_after == bullet_cells[:, bullet, None]), bullet, False, while_moving)
