@@ -5,6 +5,8 @@ N copies in one array draw exactly what N single envs draw, with no Python loop 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _MASK = (1 << 64) - 1
@@ -90,15 +92,23 @@ def uniform(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarr
     return (bits(keys, counters, stream) >> np.uint64(11)).astype(np.float64) * _INV_2_53
 
 
+@functools.cache
+def _salts(streams: tuple[int, ...]) -> np.ndarray:
+    return np.array([(stream * _STREAM) & _MASK for stream in streams], dtype=np.uint64)[:, None]
+
+
 def uniforms(keys: np.ndarray, counters: np.ndarray, streams: tuple[int, ...]) -> np.ndarray:
-    """Floats in [0, 1) per stream and copy (float64 (S, N)): row s equals `uniform(keys, counters, streams[s])`,
-    in one pass over the arrays (several draws per step cost little more than one)."""
-    salts = np.array([(stream * _STREAM) & _MASK for stream in streams], dtype=np.uint64)[:, None]
+    """Floats in [0, 1), (len(streams), N) float64: row j equals `uniform(keys, counters, streams[j])`.
+
+    One pass over all the streams: a step that needs several draws pays numpy's per-call cost once.
+    """
     with np.errstate(over="ignore"):
         z = counters * _U_GOLDEN
         z ^= keys
-        z = z ^ salts
-        return (_mix_(_mix_(z)) >> np.uint64(11)).astype(np.float64) * _INV_2_53
+        z = z ^ _salts(tuple(streams))  # a zero salt is stream 0, which `bits` leaves unsalted
+        z = _mix_(_mix_(z))
+    z >>= np.uint64(11)
+    return z.astype(np.float64) * _INV_2_53
 
 
 def integers(keys: np.ndarray, counters: np.ndarray, high: int | np.ndarray, stream: int = 0) -> np.ndarray:

@@ -189,20 +189,52 @@ class MinAtarComparison:
                              f"(ours, MinAtar's) cells: {cells}")
 
 
-def lookahead(reference: Any, key: int, counter: int, action: int, steps: int,
-              then: Callable[[Any], int]) -> tuple[bool, float]:
-    """On a copy of `reference`, play MinAtar action `action`, then `steps` more chosen by `then(copy)`.
+def lookahead(reference: Any, key: int, counter: int, action: int, steps: int, then: Callable[[Any], int],
+              clone: Callable[[Any], Any] = copy.deepcopy) -> tuple[bool, float, Any]:
+    """On `clone(reference)`, play MinAtar action `action`, then `steps` more chosen by `then(the clone)`.
 
-    key, counter: the copy's key and its counter before the next step. Returns (still alive, reward). The
-    copy draws what the real game will draw on those steps (the replayed random is counter-based, so looking
-    ahead changes nothing in the real game): a policy that looks ahead sees the future exactly.
+    key, counter: the copy's key and its counter before the next step. Returns (still alive, reward, the
+    clone after those steps). The clone draws what the real game will draw on those steps (the replayed
+    random is counter-based, so looking ahead changes nothing in the real game): a policy that looks ahead
+    sees the future exactly. `clone` must copy what `act` changes (a per-game copy beats deepcopy).
     """
-    future = copy.deepcopy(reference)
+    future = clone(reference)
     total = 0.0
     for t in range(steps + 1):
         future.random.begin(key, counter + t)
         reward, terminal = future.act(action if t == 0 else then(future))
         total += reward
         if terminal:
-            return False, total
-    return True, total
+            return False, total, future
+    return True, total, future
+
+
+def lookahead_policy(depth: int, noise: float, seed: int, clone: Callable[[Any], Any] = copy.deepcopy,
+                     then: Callable[[Any], int] = lambda future: 0, value: Callable[[Any], float] | None = None,
+                     watch: Callable[[Any], None] | None = None) -> Policy:
+    """A policy that lives long: each copy plays the action that survives `depth` further steps of `then`
+    (MinAtar's no-op by default) with the most reward, then the highest value(the game after those steps),
+    ties broken at random; with probability `noise`, a random action instead (so episodes still end).
+    watch(reference) sees every reference before each step (to record how far the games got)."""
+    noise_rng = np.random.default_rng(seed)
+
+    def policy(references: list[Any], game: BatchedGame) -> np.ndarray:
+        minatar_action = [references[0].action_map.index(MINATAR_LETTER[name]) for name in game.action_meanings]
+        actions = np.empty(game.num_envs, dtype=np.int64)
+        for i, reference in enumerate(references):
+            if watch is not None:
+                watch(reference)
+            if noise_rng.random() < noise:
+                actions[i] = noise_rng.integers(game.num_actions)
+                continue
+            best = None
+            for action in noise_rng.permutation(game.num_actions):
+                alive, reward, future = lookahead(reference, int(game.keys[i]), int(game.counters[i]),
+                                                  minatar_action[action], depth, then, clone)
+                outcome = (alive, reward, 0.0 if value is None else value(future))
+                if best is None or outcome > best[0]:
+                    best = (outcome, action)
+            actions[i] = best[1]
+        return actions
+
+    return policy

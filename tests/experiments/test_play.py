@@ -134,3 +134,23 @@ def test_command_line_rejects_bad_option_values(monkeypatch, capsys, argv, messa
     with pytest.raises(SystemExit) as exit_info:
         main(["play", "mdparcade/Catch-v0", *argv])
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("env_id", "key", "action", "noop"), [
+    ("mdparcade/Asterix-v0", pygame.K_UP, 2, 0),
+    ("mdparcade/Asterix-v0", pygame.K_LEFT, 1, 0),
+    ("mdparcade/Freeway-v0", pygame.K_UP, 1, 0),
+    ("mdparcade/Freeway-v0", pygame.K_DOWN, 2, 0),
+])
+def test_minatar_games_play_their_key_while_held_and_noop_otherwise(monkeypatch, env_id, key, action, noop):
+    script = [[], [_key(pygame.KEYDOWN, key)], [], [_key(pygame.KEYUP, key)], []]
+    monkeypatch.setattr(pygame.event, "get", _ScriptedEvents(script))
+    played, frames = [], []
+
+    def record(obs, next_obs, action, reward, terminated, truncated, info):
+        played.append(action)
+        frames.append(next_obs.shape)
+
+    play_env(env_id, fps=1000, seed=0, callback=record)
+    assert played == [noop, action, action, noop, noop] and set(frames) == {(4 if "Asterix" in env_id else 7, 10, 10)}
+    assert not pygame.display.get_init()

@@ -1,0 +1,29 @@
+"""envs.rng: the array and scalar draws agree, and the several-streams draw equals one draw per stream."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from envs import rng
+
+
+def test_scalar_and_array_draws_agree():
+    keys = rng.seed_to_keys(11, 40)
+    counters = np.arange(40, dtype=np.uint64) * 3
+    for stream in (0, 1, 17, 1000):
+        uniform = rng.uniform(keys, counters, stream)
+        integers = rng.integers(keys, counters, 7, stream)
+        for i in range(40):
+            assert uniform[i] == rng.uniform_scalar(int(keys[i]), int(counters[i]), stream)
+            assert integers[i] == rng.integers_scalar(int(keys[i]), int(counters[i]), 7, stream)
+
+
+def test_uniforms_over_several_streams_equal_one_draw_per_stream():
+    keys = rng.seed_to_keys(3, 50)
+    counters = np.arange(50, dtype=np.uint64) * 7
+    streams = (0, 3, 1000, 2, 3)
+    draws = rng.uniforms(keys, counters, streams)
+    assert draws.shape == (5, 50) and draws.dtype == np.float64
+    for row, stream in zip(draws, streams):
+        assert np.array_equal(row, rng.uniform(keys, counters, stream))
+    assert ((draws >= 0) & (draws < 1)).all() and not np.array_equal(draws[0], draws[1])
