@@ -64,22 +64,22 @@ GAUGE_BLOCKS = _gauge_blocks()
 class SeaquestGame(BatchedGame):
     """MinAtar Seaquest for N copies.
 
-    Actions: 0 NOOP, 1 LEFT, 2 UP, 3 RIGHT, 4 DOWN, 5 FIRE (MinAtar's minimal set, in its order). The sub
-    starts at the surface (row 0, column 5, facing left) and moves one cell per step in rows 0-8; LEFT and
-    RIGHT also turn it. FIRE shoots a bullet ahead of it (at most one per 5 steps) that flies one cell per
-    step. Every `spawn_interval` steps (20 at first) an enemy, a fish or (one time in three) a sub, appears
-    at the left or right end of a random lane (rows 1-8), heading across it, unless an enemy already in that
-    lane heads the other way; every 30 steps a diver appears the same way (lanes ignored). Enemies move one
-    cell every `move_interval` + 1 steps (5 at first), divers every 6; subs fire a bullet ahead of them every
-    11 steps, which flies one cell per step. A bullet hitting an enemy removes both (+1). Touching a diver
-    picks it up, to at most 6. Oxygen (200) drops by one on each step below the surface; returning to the
-    surface with no diver terminates, with fewer than 6 uses up one diver, with 6 uses up all of them and
-    pays 1 per 20 oxygen left (MinAtar's counter then reads -1, so the next 6-diver bonus needs 7 pick-ups);
-    surfacing refills the oxygen and, with difficulty ramping, speeds enemies up (spawn_interval down to 1,
-    move_interval down to 2 on every other surfacing). Touching an enemy or an enemy bullet, or running out
-    of oxygen, terminates. Channels (MinAtar's): sub_front, sub_back, friendly_bullet, trail (the cell behind
-    each fish, sub and diver), enemy_bullet, enemy_fish, enemy_sub, oxygen_guage (sic, row 9 fills from the
-    left), diver_guage (row 9, ends at column 8), diver. Score: the rewards' sum.
+    Actions: 0 NOOP, 1 LEFT, 2 UP, 3 RIGHT, 4 DOWN, 5 FIRE (MinAtar's minimal set, in its order). The sub starts at
+    the surface (row 0, column 5, facing left) and moves one cell per step in rows 0-8; LEFT and RIGHT also turn it.
+    FIRE shoots a bullet ahead of it (at most one per 5 steps) that flies one cell per step. Every `spawn_interval`
+    steps (20 at first) an enemy, a fish or (one time in three) a sub, appears at the left or right end of a random
+    lane (rows 1-8), heading across it, unless an enemy already in that lane heads the other way; every 30 steps a
+    diver appears the same way (lanes ignored). Enemies move one cell every `move_interval` + 1 steps (move_interval
+    5 at first), divers every 6; every 11 steps a sub fires a bullet that flies the way it heads, one cell per step.
+    A bullet hitting an enemy removes both (+1). Touching a diver picks it up, to at most 6. Oxygen (200) drops by
+    one on each step below the surface; returning to the surface with no diver terminates, with fewer than 6 uses up
+    one diver, with 6 uses up all of them and pays 1 per 20 oxygen left (MinAtar's counter then reads -1, so the
+    next 6-diver bonus needs 7 pick-ups); surfacing refills the oxygen and, with difficulty ramping, speeds enemies
+    up (spawn_interval down to 1, move_interval down to 2 on every other surfacing). Touching an enemy or an enemy
+    bullet, or running out of oxygen, terminates. Channels (MinAtar's): sub_front, sub_back, friendly_bullet, trail
+    (the cell behind each fish, sub and diver), enemy_bullet, enemy_fish, enemy_sub, oxygen_guage (sic, row 9 fills
+    from the left), diver_guage (row 9, ends at column 8), diver. Score: the rewards' sum. Options:
+    sticky_action_prob (BatchedGame) and difficulty_ramping, as MinAtar's.
 
     MinAtar's list order decides a few rare ties (which of two enemies in one cell a bullet hits, which
     diver is picked up when one more fits); see envs/seaquest_shots.py and `_pick_up`. State per copy, all

@@ -132,6 +132,8 @@ class Movers:
         """Enemy bullets hit a sub at `player` (each copy's cell spread over the slots, int8 (N, K)) where they
         are, then fly one cell (leaving at the walls) and hit it there. Returns bool (N,)."""
         flying = self.bullet_col.view(np.uint8) < SIDE
+        if not flying.any():
+            return np.zeros(self.num_envs, dtype=bool)
         hit = (self.bullet_cell == player) & flying
         delta = flying * self.bullet_step
         self.bullet_col += delta
