@@ -242,19 +242,17 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         """actions: int (N,). Returns obs uint8 (N, C, H, W), reward float32 (N,), terminated, truncated
         bool (N,), and an empty info dict."""
         actions = self._check_actions(actions)
-        needs_reset = self._needs_reset
-        any_reset = bool(needs_reset.any())
-        if any_reset:
-            counters_before_step = self.game.counters.copy()
+        resets = np.flatnonzero(self._needs_reset) if self._needs_reset.any() else None
         reward, terminated = self.game.act(actions)
         self.episode_steps += 1
-        if any_reset:
-            # Undo the step's counter advance so the reset draws what a single env's reset() draws.
-            np.copyto(self.game.counters, counters_before_step, where=needs_reset)
-            self.game.restart(needs_reset)
-            reward[needs_reset] = 0.0
-            terminated[needs_reset] = False
-            self.episode_steps[needs_reset] = 0
+        if resets is not None:
+            # Undo the step's counter advance (exactly 1, by the BatchedGame contract) so that the reset draws
+            # what a single env's reset() draws.
+            self.game.counters[resets] -= np.uint64(1)
+            self.game.restart(self._needs_reset)
+            reward[resets] = 0.0
+            terminated[resets] = False
+            self.episode_steps[resets] = 0
         if self.max_episode_steps is None:
             truncated = np.zeros(self.num_envs, dtype=bool)
         else:
@@ -271,13 +269,15 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         if actions.dtype.kind not in "iu":
             raise ValueError(f"actions must be integers, got dtype {actions.dtype}")
         num_actions = self.game.num_actions
-        if actions.min() < 0 or actions.max() >= num_actions:
+        checked = actions.astype(np.int64, copy=False)
+        # One comparison finds both ends: negative actions read as huge unsigned ones.
+        if (checked.view(np.uint64) >= num_actions).any():
             copy = int(np.flatnonzero((actions < 0) | (actions >= num_actions))[0])
             raise ValueError(
                 f"action {actions[copy]} of copy {copy} is out of range: valid actions are "
                 f"0..{num_actions - 1} ({describe_actions(self.game.action_meanings)})"
             )
-        return actions.astype(np.int64, copy=False)
+        return checked
 
     def close_extras(self, **kwargs: Any) -> None:
         self._close_renderer()

@@ -26,15 +26,22 @@ _NEXT_CELL = np.concatenate([
     np.clip(_ROWS + dy, 1, SLOTS) * SIDE + np.clip(_COLS + dx, 0, SIDE - 1)
     for dx, dy in ((0, 0), (-1, 0), (0, -1), (1, 0), (0, 1))
 ]).astype(np.int64)
-# Spawning: bit s of an 8-bit mask says slot s is empty. _NUM_EMPTY[mask] counts them and
-# _NTH_EMPTY[mask * SLOTS + k] is the k-th (from 0) empty slot, SLOTS where there is none.
+
+
+def _empty_slot_tables() -> tuple[np.ndarray, np.ndarray]:
+    """For an 8-bit mask whose bit s says slot s is empty: how many are empty (int8, by mask), and the k-th
+    (from 0) empty slot (int64, at index mask * SLOTS + k; SLOTS where there is none)."""
+    count = np.zeros(256, dtype=np.int8)
+    nth = np.full((256, SLOTS), SLOTS, dtype=np.int64)
+    for mask in range(256):
+        empty = [slot for slot in range(SLOTS) if mask >> slot & 1]
+        count[mask] = len(empty)
+        nth[mask, : len(empty)] = empty
+    return count, nth.reshape(-1)
+
+
 _SLOT_BIT = (1 << np.arange(SLOTS, dtype=np.uint8))[:, None]
-_NUM_EMPTY = np.array([bin(mask).count("1") for mask in range(256)], dtype=np.int8)
-_NTH_EMPTY = np.full((256, SLOTS), SLOTS, dtype=np.int64)
-for _mask in range(256):
-    _empty = [slot for slot in range(SLOTS) if _mask >> slot & 1]
-    _NTH_EMPTY[_mask, : len(_empty)] = _empty
-_NTH_EMPTY = _NTH_EMPTY.reshape(-1)
+_NUM_EMPTY, _NTH_EMPTY = _empty_slot_tables()
 
 
 class AsterixGame(BatchedGame):

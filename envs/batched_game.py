@@ -129,7 +129,11 @@ class BatchedGame(ABC):
         step; none is made when the probability is 0. Returns what `step` returns.
         """
         if self._sticky_below:
-            if self._sticky_below >= 2**64:
+            if self.num_envs == 1:  # the scalar hash (same bits) costs a tenth of the array one for one copy
+                bits = rng.bits_scalar(int(self.keys[0]), int(self.counters[0]), STICKY_ACTION_STREAM)
+                if bits < self._sticky_below:
+                    actions = self.last_action.copy()
+            elif self._sticky_below >= 2**64:
                 actions = self.last_action.copy()
             else:
                 repeat = rng.bits(self.keys, self.counters, STICKY_ACTION_STREAM) < np.uint64(self._sticky_below)

@@ -27,6 +27,34 @@ DIR_ROW_STEP = np.array([-1, -1, 1, 1], dtype=np.int64)
 FLIP_SIDEWAYS, FLIP_VERTICAL, REVERSE = 1, 3, 2
 
 
+def _wall_tables() -> tuple[np.ndarray, np.ndarray]:
+    """The ball's cell and direction after one move from (direction, cell), at index direction * 100 + cell:
+    off the side walls (clamped, dir ^ 1) and the ceiling (dir ^ 3); kept on the bottom row if it is already
+    there (so that `step` is total)."""
+    direction, cell = np.divmod(np.arange(4 * SIDE * SIDE), SIDE * SIDE)
+    row, col = np.divmod(cell, SIDE)
+    row, col = row + DIR_ROW_STEP[direction], col + DIR_COL_STEP[direction]
+    off_side, off_top = (col < 0) | (col >= SIDE), row < 0
+    direction = direction ^ (off_side * FLIP_SIDEWAYS) ^ (off_top * FLIP_VERTICAL)
+    cell = np.clip(row, 0, SIDE - 1) * SIDE + np.clip(col, 0, SIDE - 1)
+    return cell.astype(np.int64), direction.astype(np.int64)
+
+
+_WALL_CELL, _WALL_DIR = _wall_tables()
+_CELLS = np.arange(SIDE * SIDE)
+_COL_OF_CELL = (_CELLS % SIDE).astype(np.int64)
+# The brick bit of each cell (0 outside rows 1-3), and the cell step back to the row a ball came from.
+_BRICK_BIT = np.where((_CELLS >= SIDE) & (_CELLS < SIDE * (1 + NUM_BRICKS // SIDE)),
+                      np.left_shift(1, np.clip(_CELLS - SIDE, 0, 31)), 0).astype(np.uint32)
+_ROW_BACK = -SIDE * DIR_ROW_STEP
+# Brick plane rows 1-3 from the brick bitmask, 15 cells at a time: row k of _HALF_WALL is bits 0-14 of k as
+# bytes, viewed as one 15-byte item so that a take copies whole items.
+_HALF_WALL = ((np.arange(1 << 15)[:, None] >> np.arange(15)) & 1).astype(np.uint8)
+_HALF_WALL = np.ascontiguousarray(_HALF_WALL).view("V15").reshape(-1)
+# One observation row (4 planes of 10 x 10) as fields: the brick rows are the two 15-cell halves.
+_OBS_ROW = np.dtype([("before", "V310"), ("wall_low", "V15"), ("wall_high", "V15"), ("after", "V60")])
+
+
 class BreakoutGame(BatchedGame):
     """MinAtar Breakout for N copies.
 
@@ -40,8 +68,9 @@ class BreakoutGame(BatchedGame):
     terminates. Channels: paddle, ball, trail (the ball's previous cell), brick. Score: bricks broken.
     MinAtar's Breakout does not ramp its difficulty, so only its sticky actions are an option.
 
-    State per copy, all (N,): paddle_col, ball_row, ball_col, ball_dir, trail_row, trail_col, strike (a brick
-    was hit last step), bricks (uint32 bitmask: bit (row - 1) * 10 + col for rows 1-3).
+    State per copy, all (N,): paddle_col int64, ball_cell and trail_cell int64 (row * 10 + col; the trail is
+    the ball's previous cell), ball_dir int64, strike bool (a brick was hit last step), bricks uint32 (bitmask:
+    bit (row - 1) * 10 + col for rows 1-3). ball_row, ball_col, trail_row, trail_col read the cells (read-only).
     """
 
     action_meanings = ("LEFT", "NOOP", "RIGHT")
@@ -53,99 +82,90 @@ class BreakoutGame(BatchedGame):
         super().__init__(num_envs, SIDE, SIDE, sticky_action_prob)
         n = self.num_envs
         self.paddle_col = np.full(n, START_PADDLE, dtype=np.int64)
-        self.ball_row = np.full(n, START_ROW, dtype=np.int64)
-        self.ball_col = np.zeros(n, dtype=np.int64)
+        self.ball_cell = np.full(n, START_ROW * SIDE, dtype=np.int64)
         self.ball_dir = np.full(n, 2, dtype=np.int64)
-        self.trail_row = self.ball_row.copy()
-        self.trail_col = self.ball_col.copy()
+        self.trail_cell = self.ball_cell.copy()
         self.strike = np.zeros(n, dtype=bool)
         self.bricks = np.full(n, ALL_BRICKS, dtype=np.uint32)
-        plane = SIDE * SIDE
-        self._obs_base = np.arange(n, dtype=np.int64) * (len(self.channel_names) * plane)
+        # Flat observation index of each copy's paddle row, ball plane and trail plane.
+        base = np.arange(n, dtype=np.int64) * (len(self.channel_names) * SIDE * SIDE)
+        self._paddle_base = base + (PADDLE * SIDE * SIDE + (SIDE - 1) * SIDE)
+        self._ball_base = base + BALL * SIDE * SIDE
+        self._trail_base = base + TRAIL * SIDE * SIDE
+
+    def _cell_part(self, cells: np.ndarray, part: int) -> np.ndarray:
+        value = np.divmod(cells, SIDE)[part]
+        value.flags.writeable = False  # a copy: writing to it would change nothing
+        return value
+
+    ball_row = property(lambda self: self._cell_part(self.ball_cell, 0), doc="The ball's row, int64 (N,).")
+    ball_col = property(lambda self: self._cell_part(self.ball_cell, 1), doc="The ball's column, int64 (N,).")
+    trail_row = property(lambda self: self._cell_part(self.trail_cell, 0), doc="The trail's row, int64 (N,).")
+    trail_col = property(lambda self: self._cell_part(self.trail_cell, 1), doc="The trail's column, int64 (N,).")
 
     def reset(self, mask: np.ndarray) -> None:
-        from_right = rng.integers(self.keys[mask], self.counters[mask], 2, START_SIDE_STREAM)
-        self.ball_col[mask] = from_right * (SIDE - 1)
-        self.ball_dir[mask] = 2 + from_right  # down-right from the left wall, down-left from the right one
-        self.ball_row[mask] = START_ROW
-        self.trail_row[mask] = START_ROW
-        self.trail_col[mask] = self.ball_col[mask]
-        self.paddle_col[mask] = START_PADDLE
-        self.strike[mask] = False
-        self.bricks[mask] = ALL_BRICKS
-        self.score[mask] = 0
-        self.counters[mask] += np.uint64(1)
+        copies = np.flatnonzero(mask)
+        from_right = rng.integers(self.keys[copies], self.counters[copies], 2, START_SIDE_STREAM)
+        start = START_ROW * SIDE + from_right * (SIDE - 1)
+        self.ball_cell[copies] = start
+        self.trail_cell[copies] = start
+        self.ball_dir[copies] = 2 + from_right  # down-right from the left wall, down-left from the right one
+        self.paddle_col[copies] = START_PADDLE
+        self.strike[copies] = False
+        self.bricks[copies] = ALL_BRICKS
+        self.score[copies] = 0
+        self.counters[copies] += np.uint64(1)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         move_paddle_(self.paddle_col, actions, SIDE)
-        np.copyto(self.trail_row, self.ball_row)
-        np.copyto(self.trail_col, self.ball_col)
+        np.copyto(self.trail_cell, self.ball_cell)
+        state = self.ball_dir * (SIDE * SIDE)
+        state += self.ball_cell
+        cell = _WALL_CELL.take(state)
+        direction = _WALL_DIR.take(state)
 
-        direction = self.ball_dir
-        col = self.ball_col
-        col += DIR_COL_STEP[direction]
-        row = self.ball_row
-        row += DIR_ROW_STEP[direction]
-        off_side = (col < 0) | (col >= SIDE)
-        np.maximum(col, 0, out=col)
-        np.minimum(col, SIDE - 1, out=col)
-        direction ^= off_side * FLIP_SIDEWAYS
-        off_top = row < 0
-        np.maximum(row, 0, out=row)
-        direction ^= off_top * FLIP_VERTICAL
-        # min() keeps a ball that already fell past the paddle on the board (step must be total).
-        np.minimum(row, SIDE - 1, out=row)
-
-        reward, has_brick = self._hit_bricks(row, col)
-        breaks = reward.astype(bool)
-        np.copyto(row, self.trail_row, where=breaks)
+        # A ball entering a brick breaks it, unless it struck one last step; then it goes back to its row.
+        brick = _BRICK_BIT.take(cell)
+        brick &= self.bricks
+        has_brick = brick != 0
+        breaks = has_brick & ~self.strike
+        self.strike = has_brick
+        brick *= breaks
+        self.bricks ^= brick
+        cell += _ROW_BACK.take(direction) * breaks
         direction ^= breaks * FLIP_VERTICAL
-        np.copyto(self.strike, has_brick)
 
-        terminated = self._land_on_bottom(row, col, direction, has_brick)
+        at_bottom = cell >= (SIDE - 1) * SIDE  # bricks are never on the bottom row
+        terminated = self._land_on_bottom(cell, direction, at_bottom) if at_bottom.any() else at_bottom
+        self.ball_cell, self.ball_dir = cell, direction
         self.score += breaks
         self.counters += np.uint64(1)
-        return reward, terminated
+        return breaks.astype(np.float32), terminated
 
-    def _hit_bricks(self, row: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Remove bricks the balls (rows, cols (N,)) moved into, unless they struck one last step.
-
-        Returns (reward float32 (N,), has_brick bool (N,): a brick is at the ball's new cell)."""
-        in_brick_rows = (row >= BRICK_ROWS[0]) & (row <= BRICK_ROWS[-1])
-        bit = ((row - BRICK_ROWS[0]) * SIDE + col).astype(np.uint32)
-        bit *= in_brick_rows  # any valid shift where there is no brick row; masked out below
-        has_brick = ((self.bricks >> bit) & np.uint32(1)).astype(bool)
-        has_brick &= in_brick_rows
-        breaks = has_brick & ~self.strike
-        self.bricks ^= breaks.astype(np.uint32) << bit
-        return breaks.astype(np.float32), has_brick
-
-    def _land_on_bottom(
-        self, row: np.ndarray, col: np.ndarray, direction: np.ndarray, has_brick: np.ndarray
-    ) -> np.ndarray:
-        """Refill bricks, bounce off the paddle or lose, for balls reaching the bottom row. Returns terminated."""
-        at_bottom = row == SIDE - 1
-        at_bottom &= ~has_brick
-        if not at_bottom.any():
-            return at_bottom
+    def _land_on_bottom(self, cell: np.ndarray, direction: np.ndarray, at_bottom: np.ndarray) -> np.ndarray:
+        """Refill bricks, bounce off the paddle or lose, for balls reaching the bottom row (`at_bottom`, bool
+        (N,)). cell, direction: the balls' new cells and directions (int64 (N,)), updated in place. Returns
+        terminated."""
         self.bricks |= (at_bottom & (self.bricks == 0)) * ALL_BRICKS
-        from_above = at_bottom & (self.trail_col == self.paddle_col)
-        diagonal = at_bottom & ~from_above & (col == self.paddle_col)
+        from_above = _COL_OF_CELL.take(self.trail_cell) == self.paddle_col
+        from_above &= at_bottom
+        diagonal = _COL_OF_CELL.take(cell) == self.paddle_col
+        diagonal &= at_bottom
+        diagonal &= ~from_above
         direction ^= from_above * FLIP_VERTICAL + diagonal * REVERSE
         bounced = from_above | diagonal
-        np.copyto(row, self.trail_row, where=bounced)
+        cell -= bounced * SIDE  # back to the row it came from
         return at_bottom & ~bounced
 
     def observe(self) -> np.ndarray:
         n = self.num_envs
         obs = np.zeros((n, len(self.channel_names), SIDE, SIDE), dtype=np.uint8)
         flat = obs.reshape(-1)
-        plane = SIDE * SIDE
-        flat[self._obs_base + (PADDLE * plane + (SIDE - 1) * SIDE) + self.paddle_col] = 1
-        flat[self._obs_base + BALL * plane + self.ball_row * SIDE + self.ball_col] = 1
-        flat[self._obs_base + TRAIL * plane + self.trail_row * SIDE + self.trail_col] = 1
-        # Little-endian bytes of the bitmask unpack to bricks in (row, col) order.
-        mask_bytes = self.bricks.astype("<u4").view(np.uint8).reshape(n, 4)
-        brick_bits = np.unpackbits(mask_bytes, axis=1, count=NUM_BRICKS, bitorder="little")
-        obs[:, BRICK, BRICK_ROWS[0] : BRICK_ROWS[-1] + 1, :] = brick_bits.reshape(n, len(BRICK_ROWS), SIDE)
+        flat[self._paddle_base + self.paddle_col] = 1
+        flat[self._ball_base + self.ball_cell] = 1
+        flat[self._trail_base + self.trail_cell] = 1
+        # The brick rows, 15 cells at a time from a table of bit patterns (unpackbits costs twice as much).
+        rows = obs.reshape(n, -1).view(_OBS_ROW).reshape(n)
+        rows["wall_low"] = _HALF_WALL.take(self.bricks & np.uint32(0x7FFF))
+        rows["wall_high"] = _HALF_WALL.take(self.bricks >> np.uint32(15))
         return obs

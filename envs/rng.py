@@ -79,6 +79,8 @@ def _mix_(z: np.ndarray) -> np.ndarray:
 
 def bits(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarray:
     """64 random bits per copy (uint64 array), from per-copy keys and counters (uint64 arrays)."""
+    if keys.shape == (1,):  # a single env: the scalar hash gives the same bits at a tenth of the cost
+        return np.array([bits_scalar(int(keys[0]), int(counters[0]), stream)], dtype=np.uint64)
     with np.errstate(over="ignore"):
         z = counters * _U_GOLDEN
         z ^= keys
@@ -102,6 +104,9 @@ def uniforms(keys: np.ndarray, counters: np.ndarray, streams: tuple[int, ...]) -
 
     One pass over all the streams: a step that needs several draws pays numpy's per-call cost once.
     """
+    if keys.shape == (1,):  # a single env: the scalar hash, as in `bits`
+        key, counter = int(keys[0]), int(counters[0])
+        return np.array([[uniform_scalar(key, counter, stream)] for stream in streams], dtype=np.float64)
     with np.errstate(over="ignore"):
         z = counters * _U_GOLDEN
         z ^= keys

@@ -1,6 +1,8 @@
-"""Throughput of our native vector envs against Gymnasium's SyncVectorEnv over the single env, on one thread.
+"""Throughput of our native vector envs against Gymnasium's SyncVectorEnv over the single env, on one thread,
+and of our MinAtar games against MinAtar's own implementation (the `minatar` package), measured in the same run.
 
-Run: `python -m experiments.bench.vector_envs [--quick]`; `vector_env_table()` returns the same table as text.
+Run: `python -m experiments.bench.vector_envs [--quick] [--minatar-only]`; `vector_env_table()` and
+`minatar_table()` return the same tables as text.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ ACTION_POOL = 1 << 20  # actions drawn in advance per cell, cycled if a cell tak
 SYNC_MAX_COPIES = 4096
 TIME_SLICES = 5
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+# Our MinAtar games and the name of each in the minatar package; ids not registered (yet) are skipped.
+MINATAR_GAMES = {
+    "mdparcade/Asterix-v0": "asterix",
+    "mdparcade/Breakout-v0": "breakout",
+    "mdparcade/Freeway-v0": "freeway",
+    "mdparcade/Seaquest-v0": "seaquest",
+    "mdparcade/SpaceInvaders-v0": "space_invaders",
+}
+MINATAR_SPEEDUP_FLOOR = 100.0  # ours at TARGET_SIZE copies against MinAtar's one env, steps/s
 
 
 def registered_ids(module_name: str) -> list[str]:
@@ -89,10 +100,12 @@ def steps_per_second(env: gym.vector.VectorEnv, time_budget: float, seed: int = 
     return best
 
 
-def measure(env_id: str, num_envs: int, mode: str, time_budget: float, clock: str = "wall") -> float | None:
-    """Steps/s of `env_id` at `num_envs` copies in vectorization `mode`; None if the mode is unavailable."""
+def measure(env_id: str, num_envs: int, mode: str, time_budget: float, clock: str = "wall",
+            **env_kwargs) -> float | None:
+    """Steps/s of `env_id` at `num_envs` copies in vectorization `mode`; None if the mode is unavailable.
+    env_kwargs go to gym.make_vec (e.g. sticky_action_prob=0.0)."""
     try:
-        env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode)
+        env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **env_kwargs)
     except gym.error.Error:
         return None
     try:
@@ -175,6 +188,69 @@ def vector_env_table(ids: Sequence[str] | None = None, sizes: Sequence[int] = DE
     return "\n".join(lines)
 
 
+def minatar_steps_per_second(game: str, time_budget: float, seed: int = 0, clock: str = "wall") -> float:
+    """Steps/s of MinAtar's own `Environment(game)` stepped as its users step it: `act` then `state` every step,
+    `reset` when an episode ends; random actions from its minimal action set, sticky actions off, difficulty
+    ramping on (MinAtar's default). Fastest of TIME_SLICES slices, as `steps_per_second`."""
+    from minatar import Environment
+
+    now = CLOCKS[clock]
+    env = Environment(game, sticky_action_prob=0.0)
+    env.seed(seed)
+    env.reset()
+    actions = [int(a) for a in np.random.default_rng(seed).choice(env.minimal_action_set(), size=ACTION_POOL // 16)]
+    best, step = 0.0, 0
+    for _ in range(TIME_SLICES):
+        slice_steps, start = 0, now()
+        while True:
+            for _ in range(100):  # check the clock every 100 steps: its call costs as much as a step here
+                _, done = env.act(actions[step % len(actions)])
+                env.state()
+                if done:
+                    env.reset()
+                step += 1
+            slice_steps += 100
+            elapsed = now() - start
+            if elapsed >= time_budget / TIME_SLICES:
+                break
+        best = max(best, slice_steps / elapsed)
+    return best
+
+
+def minatar_table(ids: Sequence[str] | None = None, time_budget: float = 1.0, clock: str = "wall") -> str:
+    """Our MinAtar games at TARGET_SIZE copies against MinAtar's own env, measured in this run, as Markdown.
+
+    Ours runs with sticky actions off, as the baseline does (`sticky_action_prob=0.0`; difficulty ramping at
+    its default, on, on both sides); the "defaults" column is ours with the registered options (sticky
+    actions 0.1). The floor: ours >= MINATAR_SPEEDUP_FLOOR x MinAtar's steps/s. Ids not registered are left out;
+    without the minatar package the table says so.
+    """
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {clock!r}")
+    try:
+        import minatar  # noqa: F401
+    except ImportError:
+        return "MinAtar baseline: the minatar package is not installed (pip install minatar)."
+    registered = set(registered_ids("envs.game_ids"))
+    ids = [i for i in (MINATAR_GAMES if ids is None else ids) if i in registered]
+    lines = [f"| game | ours, N = {TARGET_SIZE}, steps/s | ours, registered defaults | MinAtar act + state, steps/s | "
+             f"ours / MinAtar | floor | meets |", "|---|---:|---:|---:|---:|---|---|"]
+    with _one_thread():
+        for env_id in ids:
+            ours = measure(env_id, TARGET_SIZE, "vector_entry_point", time_budget, clock, sticky_action_prob=0.0)
+            defaults = measure(env_id, TARGET_SIZE, "vector_entry_point", time_budget, clock)
+            reference = minatar_steps_per_second(MINATAR_GAMES[env_id], time_budget, clock=clock)
+            ratio = ours / reference
+            lines.append(f"| {env_id} | {_format_rate(ours)} | {_format_rate(defaults)} | {_format_rate(reference)} | "
+                         f"{_format_speedup(ratio)} | >= {MINATAR_SPEEDUP_FLOOR:.0f}x | "
+                         f"{'yes' if ratio >= MINATAR_SPEEDUP_FLOOR else 'no'} |")
+    note = (f"Ours: gym.make_vec(id, num_envs={TARGET_SIZE}, vectorization_mode='vector_entry_point', "
+            f"sticky_action_prob=0.0) with random actions, copy-steps/s (observations included); MinAtar: one "
+            f"minatar.Environment(game, sticky_action_prob=0.0), act + state per step. Each cell is the fastest of "
+            f"{TIME_SLICES} slices of a {time_budget:g} s run.")
+    return "\n".join(lines + ["", note])
+
+
 @contextlib.contextmanager
 def _one_thread():
     try:
@@ -193,9 +269,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="wall: elapsed time; cpu: this process's CPU time (fair on a busy shared machine)")
     parser.add_argument("--ids", nargs="*", help="env ids (default: every registered mdparcade env)")
+    parser.add_argument("--minatar-only", action="store_true",
+                        help="only the table of our MinAtar games against MinAtar's own env")
     args = parser.parse_args(argv)
-    ids = args.ids or ([i for i in HEADLINE_IDS if i in default_ids()] if args.quick else None)
-    print(vector_env_table(ids=ids, time_budget=0.2 if args.quick else 1.0, clock=args.clock),
+    budget = 0.2 if args.quick else 1.0
+    if not args.minatar_only:
+        ids = args.ids or ([i for i in HEADLINE_IDS if i in default_ids()] if args.quick else None)
+        print(vector_env_table(ids=ids, time_budget=budget, clock=args.clock), flush=True)
+        print(flush=True)
+    print(machine_description(args.clock) if args.minatar_only else "", flush=True)
+    print(minatar_table(ids=args.ids if args.minatar_only else None, time_budget=budget, clock=args.clock),
           flush=True)
     return 0
 

@@ -24,8 +24,7 @@ ALL_BRICK_CELLS = {(row, col) for row in (1, 2, 3) for col in range(10)}
 def breakout_with(ball, direction, paddle=4, bricks=ALL_BRICK_CELLS, strike=False) -> BreakoutGame:
     """A one-copy game in a chosen state: ball (row, col), bricks a set of (row, col) in rows 1-3."""
     game = BreakoutGame(1)
-    game.ball_row[0], game.ball_col[0] = ball
-    game.trail_row[0], game.trail_col[0] = ball
+    game.ball_cell[0] = game.trail_cell[0] = ball[0] * 10 + ball[1]
     game.ball_dir[0] = direction
     game.paddle_col[0] = paddle
     game.strike[0] = strike
@@ -240,7 +239,7 @@ def _random_states(seed: int, num_copies: int) -> tuple[BreakoutGame, list[Refer
         bricks = {cell for cell in sorted(ALL_BRICK_CELLS) if state_rng.random() < density}
         strike = bool(state_rng.random() < 0.2)
         one = breakout_with(ball, direction, paddle, bricks, strike)
-        for name in ("ball_row", "ball_col", "trail_row", "trail_col", "ball_dir", "paddle_col", "strike", "bricks"):
+        for name in ("ball_cell", "trail_cell", "ball_dir", "paddle_col", "strike", "bricks"):
             getattr(game, name)[i] = getattr(one, name)[0]
         references.append(ReferenceBreakout(ball, *STEPS_OF_DIRECTION[direction], paddle, bricks, strike))
     return game, references

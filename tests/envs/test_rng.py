@@ -27,3 +27,16 @@ def test_uniforms_over_several_streams_equal_one_draw_per_stream():
     for row, stream in zip(draws, streams):
         assert np.array_equal(row, rng.uniform(keys, counters, stream))
     assert ((draws >= 0) & (draws < 1)).all() and not np.array_equal(draws[0], draws[1])
+
+
+def test_one_copy_takes_the_scalar_path_with_the_same_values():
+    keys = rng.seed_to_keys(8, 3)
+    counters = np.array([0, 5, 2**40], dtype=np.uint64)
+    for i in range(3):
+        one_key, one_counter = keys[i:i + 1], counters[i:i + 1]
+        for stream in (0, 2, 1000):
+            assert rng.bits(one_key, one_counter, stream).dtype == np.uint64
+            assert rng.bits(one_key, one_counter, stream)[0] == rng.bits(keys, counters, stream)[i]
+            assert rng.uniform(one_key, one_counter, stream)[0] == rng.uniform(keys, counters, stream)[i]
+        single = rng.uniforms(one_key, one_counter, (0, 9, 1000))
+        assert single.shape == (3, 1) and np.array_equal(single[:, 0], rng.uniforms(keys, counters, (0, 9, 1000))[:, i])

@@ -13,6 +13,18 @@ def test_vector_env_table_has_a_row_per_env_and_size_and_the_reference():
     assert "CartPole-v1 (Gymnasium's CartPoleVectorEnv, reference) | 4096" in text
 
 
+def test_minatar_table_has_a_row_per_registered_minatar_game_with_the_ratio(monkeypatch):
+    monkeypatch.setattr(vector_envs, "TARGET_SIZE", 8)
+    registered = set(vector_envs.registered_ids("envs.game_ids"))
+    text = vector_envs.minatar_table(ids=["mdparcade/Breakout-v0", "mdparcade/NotAGame-v0"], time_budget=0.01)
+    rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| mdparcade/")]
+    assert [row[0].strip() for row in rows] == ["mdparcade/Breakout-v0"]  # unregistered ids are left out
+    ours, defaults, minatar, ratio, floor, meets = (cell.strip() for cell in rows[0][1:])
+    assert ratio.endswith("x") and floor == ">= 100x" and meets in ("yes", "no")
+    assert "minatar.Environment(game, sticky_action_prob=0.0), act + state per step" in text
+    assert set(vector_envs.MINATAR_GAMES) >= {"mdparcade/Asterix-v0", "mdparcade/Freeway-v0"} & registered
+
+
 def test_gridworld_tables_compare_with_gymnasium_and_a_python_loop():
     (text,) = gridworld.gridworld_tables(quick=True)
     assert "FrozenLake8x8 single env, steps/s" in text
