@@ -19,6 +19,8 @@ Anything else MinAtar asks of its RandomState fails the test, naming the call.
 
 `MinAtarComparison` drives N copies of our core and N reference games side by side, restarting episodes as
 they end, and asserts equal observations (after every reset and step), rewards and terminations.
+`lookahead_policy` plays long-lived games for it: it tries each action on a clone of the reference game, whose
+replayed draws are the real future ones, and keeps one that survives.
 """
 
 from __future__ import annotations
