@@ -54,4 +54,18 @@ REGISTRY = [
         max_episode_steps=None,
         kwargs=dict(game="envs.freeway:FreewayGame", **MINATAR_DEFAULTS),
     ),
+    dict(
+        id="mdparcade/Seaquest-v0",
+        entry_point="envs.arcade:GameEnv",
+        vector_entry_point="envs.arcade:GameVectorEnv",
+        max_episode_steps=MINATAR_STEP_LIMIT,
+        kwargs=dict(game="envs.seaquest:SeaquestGame", **MINATAR_DEFAULTS, difficulty_ramping=True),
+    ),
+    dict(
+        id="mdparcade/SpaceInvaders-v0",
+        entry_point="envs.arcade:GameEnv",
+        vector_entry_point="envs.arcade:GameVectorEnv",
+        max_episode_steps=MINATAR_STEP_LIMIT,
+        kwargs=dict(game="envs.space_invaders:SpaceInvadersGame", **MINATAR_DEFAULTS, difficulty_ramping=True),
+    ),
 ]

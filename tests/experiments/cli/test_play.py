@@ -143,6 +143,10 @@ def test_command_line_rejects_bad_option_values(monkeypatch, capsys, argv, messa
     ("mdparcade/Asterix-v0", pygame.K_LEFT, 1, 0),
     ("mdparcade/Freeway-v0", pygame.K_UP, 1, 0),
     ("mdparcade/Freeway-v0", pygame.K_DOWN, 2, 0),
+    ("mdparcade/Seaquest-v0", pygame.K_DOWN, 4, 0),
+    ("mdparcade/Seaquest-v0", pygame.K_SPACE, 5, 0),
+    ("mdparcade/SpaceInvaders-v0", pygame.K_RIGHT, 2, 0),
+    ("mdparcade/SpaceInvaders-v0", pygame.K_SPACE, 3, 0),
 ])
 def test_minatar_games_play_their_key_while_held_and_noop_otherwise(monkeypatch, env_id, key, action, noop):
     script = [[], [_key(pygame.KEYDOWN, key)], [], [_key(pygame.KEYUP, key)], []]
@@ -154,5 +158,6 @@ def test_minatar_games_play_their_key_while_held_and_noop_otherwise(monkeypatch,
         frames.append(next_obs.shape)
 
     play_env(env_id, fps=1000, seed=0, callback=record)
-    assert played == [noop, action, action, noop, noop] and set(frames) == {(4 if "Asterix" in env_id else 7, 10, 10)}
+    channels = {"Asterix": 4, "Freeway": 7, "Seaquest": 10, "SpaceInvaders": 6}[env_id.split("/")[1][:-3]]
+    assert played == [noop, action, action, noop, noop] and set(frames) == {(channels, 10, 10)}
     assert not pygame.display.get_init()

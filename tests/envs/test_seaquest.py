@@ -1,0 +1,381 @@
+"""Seaquest's rules: hand-computed steps, the batched core against the minatar package from the same states
+(tests/envs/minatar_reference.py), and the env's Gymnasium contract."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from minatar_reference import MinAtarComparison, lookahead, make_reference, reference_observation
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import envs  # noqa: F401  (registers the ids)
+from envs import seaquest
+from envs.seaquest import SeaquestGame
+from envs.seaquest_movers import DIVER_PLANE, FISH_PLANE, SUB_PLANE
+from envs.seaquest_shots import DEAD_BULLET_CELL
+
+NOOP, LEFT, UP, RIGHT, DOWN, FIRE = range(6)
+SEAQUEST_STREAMS = {
+    ("_spawn_enemy", "lr = self.random.rand() < 1/2"): seaquest.ENEMY_SIDE_STREAM,
+    ("_spawn_enemy", "is_sub = self.random.rand() < 1/3"): seaquest.ENEMY_KIND_STREAM,
+    ("_spawn_enemy", "y = self.random.randint(low=1, high=9)"): seaquest.ENEMY_ROW_STREAM,
+    ("_spawn_diver", "lr = self.random.rand() < 1/2"): seaquest.DIVER_SIDE_STREAM,
+    ("_spawn_diver", "y = self.random.randint(low=1, high=9)"): seaquest.DIVER_ROW_STREAM,
+}
+NEVER = 10**6  # a spawn timer that does not run out in a test
+SB3_IMAGE_WARNINGS = ("upper and lower bounds are not in [0, 255]", "minimal resolution for an image")
+
+
+# ----------------------------------------------------------------------------- states on both sides
+
+def load_reference_state(game: SeaquestGame, i: int, reference) -> None:
+    """Put MinAtar's state (its lists, in their order) into copy i of our core."""
+    for ours, theirs in (("sub_col", "sub_x"), ("sub_row", "sub_y"), ("sub_right", "sub_or"), ("oxygen", "oxygen"),
+                         ("diver_count", "diver_count"), ("shot_timer", "shot_timer"),
+                         ("spawn_interval", "e_spawn_speed"), ("spawn_timer", "e_spawn_timer"),
+                         ("diver_timer", "d_spawn_timer"), ("move_interval", "move_speed"),
+                         ("ramp_index", "ramp_index"), ("surfaced", "surface")):
+        getattr(game, ours)[i] = getattr(reference, theirs)
+    bullets = game.bullets
+    bullets.cell[i] = DEAD_BULLET_CELL
+    for j, (x, y, right) in enumerate(reference.f_bullets):  # MinAtar's list holds the older bullet first
+        bullets.cell[i, j], bullets.col[i, j], bullets.step[i, j] = y * 10 + x, x, 1 if right else -1
+    movers = game.movers
+    movers.clear(np.array([i]))
+    things = ([(FISH_PLANE, thing, reference.move_speed) for thing in reference.e_fish]
+              + [(SUB_PLANE, thing, reference.move_speed) for thing in reference.e_subs]
+              + [(DIVER_PLANE, thing, 5) for thing in reference.divers])
+    while movers.num_slots < max(len(things), len(reference.e_bullets)):
+        movers.grow()
+    for slot, (plane, (x, y, right, timer, *shot), move_speed) in enumerate(things):
+        for name, value in (("col", x), ("cell", y * 10 + x), ("step", 1 if right else -1), ("timer", timer),
+                            ("period", move_speed + 1), ("shot", shot[0] if shot else 0), ("plane", plane)):
+            getattr(movers, name)[i, slot] = value
+        movers.birth[i, slot] = slot  # list order; only movers of one list are ever compared
+    for slot, (x, y, right) in enumerate(reference.e_bullets):
+        movers.bullet_col[i, slot], movers.bullet_cell[i, slot] = x, y * 10 + x
+        movers.bullet_step[i, slot] = 1 if right else -1
+
+
+def state_pair(ramping: bool = True, **fields):
+    """A one-copy core and a MinAtar game in the same state: MinAtar's reset state with `fields` (its own
+    attribute names and list formats) changed; spawns are off unless e_spawn_timer/d_spawn_timer are given."""
+    game = SeaquestGame(1, difficulty_ramping=ramping)
+    game.reset(np.ones(1, dtype=bool))
+    reference = make_reference("seaquest", SEAQUEST_STREAMS, ramping)
+    reference.reset()
+    reference.e_spawn_timer = reference.d_spawn_timer = NEVER
+    for name, value in fields.items():
+        setattr(reference, name, [list(thing) for thing in value] if isinstance(value, list) else value)
+    load_reference_state(game, 0, reference)
+    assert_same(game, reference, "after loading")
+    return game, reference
+
+
+def assert_same(game: SeaquestGame, reference, when: str) -> None:
+    ours, theirs = game.observe()[0], reference_observation(reference)
+    differ = [name for c, name in enumerate(game.channel_names) if not np.array_equal(ours[c], theirs[c])]
+    assert not differ, f"{when}: channels {differ} differ from MinAtar's"
+
+
+def step_both(game: SeaquestGame, reference, action: int) -> tuple[float, bool]:
+    """One step on both sides; asserts equal reward, termination and observation. Returns ours."""
+    reference.random.begin(game.keys[0], game.counters[0])
+    expected = reference.act(reference.minimal_action_set()[action])
+    reward, terminated = game.step(np.array([action]))
+    assert (float(reward[0]), bool(terminated[0])) == (float(expected[0]), bool(expected[1]))
+    assert_same(game, reference, f"after {game.action_meanings[action]}")
+    return float(reward[0]), bool(terminated[0])
+
+
+def cells(game: SeaquestGame, channel: str) -> set[tuple[int, int]]:
+    plane = game.observe()[0, game.channel_names.index(channel)]
+    return set(map(tuple, np.argwhere(plane).tolist()))
+
+
+# ----------------------------------------------------------------------------- hand-computed rules
+
+def test_reset_puts_the_sub_at_the_surface_facing_left_with_full_oxygen():
+    game = SeaquestGame(3)
+    game.reset(np.ones(3, dtype=bool))
+    assert cells(game, "sub_front") == {(0, 5)} and cells(game, "sub_back") == {(0, 6)}
+    assert cells(game, "oxygen_guage") == {(9, col) for col in range(10)}
+    assert game.observe()[:, [2, 3, 4, 5, 6, 8, 9]].sum() == 0
+    assert game.action_meanings == ("NOOP", "LEFT", "UP", "RIGHT", "DOWN", "FIRE")
+
+
+def test_oxygen_runs_out_two_hundred_steps_below_the_surface():
+    game, reference = state_pair(diver_count=1)
+    step_both(game, reference, DOWN)
+    for t in range(199):
+        assert step_both(game, reference, NOOP) == (0.0, False)
+        if t == 8:  # oxygen 190: 9 of the 10 cells of the gauge left
+            assert cells(game, "oxygen_guage") == {(9, col) for col in range(9)}
+    assert game.oxygen[0] == 0 and cells(game, "oxygen_guage") == set()
+    assert step_both(game, reference, NOOP) == (0.0, True)
+
+
+def test_surfacing_with_no_diver_terminates():
+    game, reference = state_pair()
+    assert step_both(game, reference, DOWN) == (0.0, False)
+    assert step_both(game, reference, UP) == (0.0, True)
+
+
+def test_surfacing_with_some_divers_uses_one_and_refills_oxygen():
+    game, reference = state_pair(sub_y=1, surface=False, diver_count=3, oxygen=57)
+    assert cells(game, "diver_guage") == {(9, 6), (9, 7), (9, 8)}
+    assert step_both(game, reference, UP) == (0.0, False)
+    assert game.diver_count[0] == 2 and game.oxygen[0] == 200
+    assert (game.ramp_index[0], game.spawn_interval[0], game.move_interval[0]) == (1, 19, 5)
+    assert step_both(game, reference, NOOP) == (0.0, False)  # staying up is not surfacing again
+    assert game.diver_count[0] == 2
+
+
+@pytest.mark.parametrize("ramping", [True, False])
+def test_surfacing_with_six_divers_pays_for_the_oxygen_left_and_leaves_minus_one(ramping):
+    game, reference = state_pair(ramping, sub_y=1, surface=False, diver_count=6, oxygen=150, ramp_index=3)
+    assert step_both(game, reference, UP) == (7.0, False)  # 150 * 10 // 200
+    assert game.diver_count[0] == -1 and cells(game, "diver_guage") == set()
+    expected = (4, 19, 4) if ramping else (3, 20, 5)  # an odd ramp index also speeds the enemies' moves up
+    assert (game.ramp_index[0], game.spawn_interval[0], game.move_interval[0]) == expected
+    step_both(game, reference, DOWN)
+    assert step_both(game, reference, UP) == (0.0, False)  # -1 divers: surfacing is allowed, and counts on down
+    assert game.diver_count[0] == -2
+
+
+def test_a_bullet_kills_a_fish_and_pays_one():
+    game, reference = state_pair(sub_x=5, sub_y=3, sub_or=True, e_fish=[[8, 3, False, 4]])
+    assert step_both(game, reference, FIRE) == (0.0, False)
+    assert cells(game, "friendly_bullet") == {(3, 6)}
+    assert step_both(game, reference, FIRE) == (0.0, False)  # cooling down: no second bullet
+    assert cells(game, "friendly_bullet") == {(3, 7)}
+    assert step_both(game, reference, NOOP) == (1.0, False)
+    assert cells(game, "enemy_fish") == cells(game, "friendly_bullet") == set() and game.score[0] == 1
+
+
+def test_an_enemy_moving_onto_the_sub_terminates_and_trails_show_where_movers_came_from():
+    game, reference = state_pair(sub_x=5, sub_y=3, e_fish=[[7, 3, False, 0]], divers=[[2, 6, True, 0]])
+    assert step_both(game, reference, NOOP) == (0.0, False)
+    assert cells(game, "trail") == {(3, 7), (6, 2)}
+    game, reference = state_pair(sub_x=5, sub_y=3, e_fish=[[6, 3, False, 0]])
+    assert step_both(game, reference, NOOP) == (0.0, True)
+
+
+def test_an_enemy_bullet_hits_the_sub():
+    game, reference = state_pair(sub_x=5, sub_y=4, e_subs=[[8, 4, False, 3, 0]])
+    step_both(game, reference, NOOP)  # the sub fires from (4, 8); its bullet flies to (4, 7)
+    assert cells(game, "enemy_bullet") == {(4, 7)}
+    assert step_both(game, reference, NOOP) == (0.0, False)
+    assert step_both(game, reference, NOOP) == (0.0, True)
+
+
+def test_picking_up_divers_fills_the_gauge_up_to_six():
+    divers = [[4, 2, True, 0], [6, 2, False, 0]]
+    game, reference = state_pair(sub_x=5, sub_y=2, diver_count=4, divers=divers)
+    step_both(game, reference, NOOP)
+    assert game.diver_count[0] == 6 and cells(game, "diver") == set()
+    assert cells(game, "diver_guage") == {(9, col) for col in range(3, 9)}
+
+
+# ----------------------------------------------------------------------------- MinAtar's order decides
+
+def test_a_bullet_hits_the_older_of_two_fish_in_its_cell():
+    # Same cell, different timers: the older fish (first in MinAtar's list) dies, the newer moves on a step later.
+    game, reference = state_pair(sub_x=5, sub_y=3, sub_or=True, f_bullets=[[6, 3, True]],
+                                 e_fish=[[7, 3, False, 4], [7, 3, False, 1]])
+    assert step_both(game, reference, NOOP) == (1.0, False)
+    step_both(game, reference, NOOP)
+    assert cells(game, "enemy_fish") == {(3, 6)}
+
+
+def test_a_bullet_is_taken_by_the_newer_of_two_subs_moving_in():
+    # Both subs move into the bullet's cell; MinAtar goes through its subs newest first, so the newer one dies
+    # and the older one, whose shot timer runs out a step later, fires.
+    game, reference = state_pair(sub_x=2, sub_y=6, f_bullets=[[4, 3, True]],
+                                 e_subs=[[6, 3, False, 0, 1], [6, 3, False, 0, 5]])
+    assert step_both(game, reference, NOOP) == (1.0, False)
+    step_both(game, reference, NOOP)
+    assert cells(game, "enemy_sub") == {(3, 5)} and cells(game, "enemy_bullet") == {(3, 4)}
+
+
+def test_two_bullets_in_one_cell_are_taken_by_subs_before_fish():
+    # Bullets from both sides meet in (3, 5), where two subs and a fish move in: the subs loop comes first.
+    game, reference = state_pair(
+        sub_x=2, sub_y=6, f_bullets=[[4, 3, True], [6, 3, False]],
+        e_subs=[[6, 3, False, 0, 5], [6, 3, False, 0, 2]], e_fish=[[6, 3, False, 0]])
+    assert step_both(game, reference, NOOP) == (2.0, False)
+    assert cells(game, "enemy_sub") == set() and cells(game, "enemy_fish") == {(3, 5)}
+
+
+def test_a_sub_shot_while_moving_still_fires():
+    game, reference = state_pair(sub_x=2, sub_y=6, f_bullets=[[4, 3, True]], e_subs=[[6, 3, False, 0, 0]])
+    assert step_both(game, reference, NOOP) == (1.0, False)
+    assert cells(game, "enemy_bullet") == {(3, 4)}
+
+
+def test_with_room_for_one_diver_the_newest_one_reached_is_picked():
+    divers = [[5, 2, True, 3], [4, 2, True, 0], [6, 2, False, 0]]
+    game, reference = state_pair(sub_x=5, sub_y=2, diver_count=5, divers=divers)
+    step_both(game, reference, NOOP)
+    assert game.diver_count[0] == 6 and len(reference.divers) == 2
+
+
+def test_more_movers_than_slots_adds_slots():
+    fish = [[col, row, row % 2 == 0, (row + col) % 5] for row in range(1, 9) for col in (0, 9)]
+    game, reference = state_pair(sub_x=5, sub_y=0, e_fish=fish, e_spawn_timer=0, d_spawn_timer=0)
+    assert game.movers.num_slots >= 16
+    for action in (DOWN, FIRE, DOWN, LEFT, NOOP):
+        step_both(game, reference, action)
+
+
+# ----------------------------------------------------------------------------- against minatar, long runs
+
+def _goal(reference) -> int:
+    """A scripted diver: surface when full or short of oxygen (with a diver to spare), shoot enemies ahead in
+    its lane, otherwise swim to the nearest diver."""
+    sub_x, sub_y = reference.sub_x, reference.sub_y
+    if reference.diver_count == 6 or (reference.oxygen < 40 and reference.diver_count != 0):
+        return UP
+    enemies = reference.e_fish + reference.e_subs
+    if reference.shot_timer == 0 and any(e[1] == sub_y and (e[0] > sub_x) == reference.sub_or for e in enemies):
+        return FIRE
+    if reference.divers and reference.diver_count < 6:
+        x, y = min(((d[0], d[1]) for d in reference.divers), key=lambda d: abs(d[0] - sub_x) + abs(d[1] - sub_y))
+        return UP if y < sub_y else DOWN if y > sub_y else LEFT if x < sub_x else RIGHT if x > sub_x else NOOP
+    return DOWN if sub_y == 0 else NOOP
+
+
+def _diver_policy(comparison: MinAtarComparison, never_surface: np.ndarray, noise: float, seed: int):
+    """`_goal` made safe by looking two steps ahead in MinAtar's own game (any surviving action instead);
+    copies where `never_surface` never come up for air, so that they run out of oxygen."""
+    noise_rng = np.random.default_rng(seed)
+    minatar = comparison.minatar_action
+
+    def policy(references, game) -> np.ndarray:
+        actions = []
+        for i, reference in enumerate(references):
+            action = _goal(reference)
+            if never_surface[i] and action == UP:
+                action = NOOP
+            if noise_rng.random() < noise:
+                action = int(noise_rng.integers(0, 6))
+            key, counter = int(game.keys[i]), int(game.counters[i])
+            for choice in (action, NOOP, DOWN, LEFT, RIGHT, UP, FIRE):
+                if lookahead(reference, key, counter, minatar[choice], 2, lambda future: 0)[0]:
+                    action = choice
+                    break
+            actions.append(action)
+        return np.array(actions)
+
+    return policy
+
+
+class _Events:
+    """Counts, over a comparison's steps, the rare phases the long test must reach."""
+
+    def __init__(self, comparison: MinAtarComparison):
+        self.seen = {"six_divers": 0, "fewer_divers": 0, "no_diver": 0, "out_of_oxygen": 0, "max_ramp": 0}
+        self.comparison = comparison
+        step = comparison.step
+
+        def counting_step(actions):
+            before = [(r.diver_count, r.oxygen, r.surface) for r in comparison.references]
+            reward, terminated = step(actions)
+            for (divers, oxygen, surfaced), reference, ended in zip(before, comparison.references, terminated):
+                if reference.sub_y == 0 and not surfaced:
+                    self.seen["six_divers" if divers == 6 else "no_diver" if divers == 0 else "fewer_divers"] += 1
+                self.seen["out_of_oxygen"] += bool(ended and oxygen <= 0)
+                self.seen["max_ramp"] = max(self.seen["max_ramp"], reference.ramp_index)
+            return reward, terminated
+
+        comparison.step = counting_step
+
+
+@pytest.mark.parametrize("ramping", [True, False])
+def test_matches_minatar_over_long_episodes_with_every_way_to_surface_and_oxygen_running_out(ramping):
+    comparison = MinAtarComparison(SeaquestGame(16, difficulty_ramping=ramping), "seaquest", SEAQUEST_STREAMS,
+                                   seed=3, ramping=ramping)
+    events = _Events(comparison)
+    never_surface = np.arange(16) % 4 == 0
+    counts = comparison.run(_diver_policy(comparison, never_surface, noise=0.02, seed=5), 16_000)
+    seen = events.seen
+    assert counts["steps"] >= 10_000 and counts["terminations"] >= 4, counts
+    assert seen["six_divers"] >= 10 and seen["fewer_divers"] >= 10 and seen["out_of_oxygen"] >= 2, seen
+    assert seen["max_ramp"] >= (8 if ramping else 0) and (ramping or seen["max_ramp"] == 0), seen
+
+
+@pytest.mark.parametrize("ramping", [True, False])
+def test_matches_minatar_under_random_play(ramping):
+    comparison = MinAtarComparison(SeaquestGame(32, difficulty_ramping=ramping), "seaquest", SEAQUEST_STREAMS,
+                                   seed=11, ramping=ramping)
+    events = _Events(comparison)
+    action_rng = np.random.default_rng(2)
+    counts = comparison.run(lambda references, game: action_rng.integers(0, 6, game.num_envs), 12_000)
+    assert counts["episodes"] > 300 and counts["reward"] > 20 and events.seen["no_diver"] > 100, counts
+
+
+# ----------------------------------------------------------------------------- the env
+
+def test_core_steps_every_copy_safely_after_its_episode_ended():
+    game = SeaquestGame(64)
+    game.reset(np.ones(64, dtype=bool))
+    actions = np.random.default_rng(0).integers(0, 6, (2000, 64))
+    for step_actions in actions:
+        game.step(step_actions)
+        obs = game.observe()
+        assert obs.shape == (64, 10, 10, 10) and obs.max() <= 1
+
+
+@pytest.mark.parametrize("render_mode", [None, "rgb_array", "human"])
+def test_gymnasium_and_sb3_checkers_pass(render_mode):
+    env = gym.make("mdparcade/Seaquest-v0", render_mode=render_mode)
+    check_env(env.unwrapped)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sb3_check_env(env.unwrapped, warn=True)
+    assert [str(w.message) for w in caught if not any(s in str(w.message) for s in SB3_IMAGE_WARNINGS)] == []
+    env.close()
+
+
+def test_renders_the_board_with_the_score_and_pickles_mid_episode():
+    env = gym.make("mdparcade/Seaquest-v0", render_mode="rgb_array")
+    env.reset(seed=4)
+    for action in (DOWN, DOWN, FIRE, RIGHT):
+        env.step(action)
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.shape == (10 * 32 + 28, 10 * 32, 3)
+    clone = pickle.loads(pickle.dumps(env))
+    for action in np.random.default_rng(1).integers(0, 6, 300):
+        expected, got = env.step(int(action)), clone.step(int(action))
+        assert np.array_equal(expected[0], got[0]) and expected[1:] == got[1:]
+        if expected[2] or expected[3]:
+            assert np.array_equal(env.reset()[0], clone.reset()[0])
+    assert np.array_equal(env.render(), clone.render())
+    human = gym.make("mdparcade/Seaquest-v0", render_mode="human")
+    human.reset(seed=0)
+    assert human.render() is None
+    human.close()
+
+
+def test_same_seed_same_episode_and_options_are_checked():
+    def rollout(seed):
+        env = gym.make("mdparcade/Seaquest-v0")
+        env.reset(seed=seed)
+        steps = []
+        for action in np.random.default_rng(0).integers(0, 6, 200):
+            steps.append(env.step(int(action))[:3])
+            if steps[-1][2]:
+                env.reset()
+        return steps
+
+    first = rollout(3)
+    assert all(np.array_equal(a[0], b[0]) and a[1:] == b[1:] for a, b in zip(first, rollout(3)))
+    game = gym.make("mdparcade/Seaquest-v0").unwrapped.game
+    assert (game.sticky_action_prob, game.difficulty_ramping) == (0.1, True)
+    with pytest.raises(ValueError, match="difficulty_ramping must be True or False"):
+        gym.make("mdparcade/Seaquest-v0", difficulty_ramping="no")
