@@ -38,7 +38,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench.nets
