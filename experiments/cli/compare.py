@@ -24,7 +24,9 @@ def register(subparsers) -> None:
                         help="local: a process pool (default); ray: Ray tasks (pip install -e \".[distributed]\")")
     parser.add_argument("--workers", type=int, default=None,
                         help="parallel runs (default: the CPU count; with --address, the cluster decides)")
-    parser.add_argument("--address", default=None, help="with --backend ray: an existing cluster's address")
+    parser.add_argument("--address", default=None,
+                        help="with --backend ray: a running cluster's HOST:PORT, as `ray start --head` prints it (the "
+                             "token Ray finds here is sent; docs/experiments.md, Running on a cluster)")
     parser.add_argument("--reps", type=int, default=2000, help="bootstrap resamples for the intervals")
     parser.set_defaults(func=run)
 

@@ -3,7 +3,9 @@ interrupted, recorded as failed (with its traceback, in failed.json) when it rai
 
 Two backends run the same worker function, `execute`: a local process pool (the default) and Ray (the optional
 `distributed` extra; a local instance, or an existing cluster by address). Each worker pins torch to one
-thread: small nets lose more to thread overhead than they gain, and two workers on two cores stay fair.
+thread: small nets lose more to thread overhead than they gain, and two workers on two cores stay fair. A run
+records the node it started on (config.json) and finished on (summary.json); on Ray, a run whose worker or
+node dies is run again elsewhere from its last checkpoint, and recorded as failed if that keeps happening.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -18,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from experiments.compare.ray_connect import connect
 from experiments.compare.suites import SuiteRun
 from experiments.runs.folder import FINISHED, RunFolder
 from experiments.runs.run import Run
@@ -33,6 +37,25 @@ class Outcome:
     seconds: float
     eval_mean: float | None = None
     error: str = ""
+    node: str = ""  # where it ran, on Ray: "host, Ray node 1a2b3c4d"
+
+
+#: How often Ray runs a run again when its worker or node dies (each attempt resumes from the run's last
+#: checkpoint); after that the run is recorded as failed, and a re-run of the suite tries it again.
+NODE_FAILURE_RETRIES = 3
+
+
+def where_this_runs() -> dict:
+    """The host, and the Ray node when this process is a Ray worker: the "node" a run folder records."""
+    node = {"host": socket.gethostname()}
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        node["ray_node_id"] = ray.get_runtime_context().get_node_id()
+    return node
+
+
+def node_label(node: dict) -> str:
+    return node["host"] + (f", Ray node {node['ray_node_id'][:8]}" if "ray_node_id" in node else "")
 
 
 def _pin_threads() -> None:
@@ -50,15 +73,17 @@ def execute(spec: RunSpec, folder: str, command: str = "") -> Outcome:
     a suite. Runs a worker's whole task, in a pool process or a Ray worker."""
     _pin_threads()
     run_folder = RunFolder(folder)
+    node = where_this_runs()
+    label = node_label(node) if "ray_node_id" in node else ""
     started = time.perf_counter()
     try:
-        summary = Run(spec, run_folder.path, progress=False, command=command).run().summary
+        summary = Run(spec, run_folder.path, progress=False, command=command, node=node).run().summary
     except Exception as err:  # noqa: BLE001  (any failure of one run is recorded, not raised)
         error = f"{type(err).__name__}: {err}"
-        run_folder.write_failure(error, traceback.format_exc(), spec.as_dict())
-        return Outcome(folder, "failed", time.perf_counter() - started, error=error)
+        run_folder.write_failure(error, traceback.format_exc(), spec.as_dict(), node)
+        return Outcome(folder, "failed", time.perf_counter() - started, error=error, node=label)
     run_folder.clear_failure()
-    return Outcome(folder, FINISHED, summary["seconds"], eval_mean=summary["eval_mean"])
+    return Outcome(folder, FINISHED, summary["seconds"], eval_mean=summary["eval_mean"], node=label)
 
 
 def tasks(runs: list[SuiteRun], out: Path) -> list[tuple[RunSpec, str]]:
@@ -100,21 +125,30 @@ def run_local(work: list[tuple], workers: int) -> Iterator[Outcome]:
 
 def run_ray(work: list[tuple], workers: int | None, address: str | None) -> Iterator[Outcome]:
     """Results as runs finish, one Ray task (one CPU) each: a local instance of `workers` CPUs, or the
-    cluster at `address` (then every node needs mdparcade installed and the output folder on shared storage)."""
+    cluster at `address` (then every node needs mdparcade installed and the output folder on shared storage).
+
+    A task whose worker process or node dies is retried (NODE_FAILURE_RETRIES times, on any node; it resumes
+    from the run's checkpoint); one Ray gives up on becomes a failed run (failed.json says why), and the suite
+    goes on."""
     try:
         import ray
     except ImportError as err:
         raise ValueError('the ray backend needs Ray: pip install -e ".[distributed]"') from err
     started_here = not ray.is_initialized()
     if started_here:
-        options = {"address": address} if address else {"num_cpus": workers, "include_dashboard": False}
-        ray.init(log_to_driver=False, configure_logging=False, **options)
-    remote = ray.remote(num_cpus=1, max_retries=0)(execute)
-    pending = [remote.remote(*task) for task in work]
+        connect(address, workers)
+    remote = ray.remote(num_cpus=1, max_retries=NODE_FAILURE_RETRIES)(execute)
+    pending = {remote.remote(*task): task for task in work}
     try:
         while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
+            done, _ = ray.wait(list(pending), num_returns=1)
+            task = pending.pop(done[0])
+            try:
+                outcome = ray.get(done[0])
+            except ray.exceptions.RayError as err:
+                yield lost(task, err)
+            else:
+                yield checked(outcome, task)
     except BaseException:
         for ref in pending:
             ray.cancel(ref, force=True)
@@ -122,6 +156,33 @@ def run_ray(work: list[tuple], workers: int | None, address: str | None) -> Iter
     finally:
         if started_here:
             ray.shutdown()
+
+
+def lost(task: tuple, err: Exception) -> Outcome:
+    """A run Ray gave up on (its worker or node died on every try): recorded as failed, to resume on a re-run."""
+    spec, folder = task[0], task[1]
+    first_line = (str(err).strip().splitlines() or [""])[0]
+    error = (f"Ray lost the run ({type(err).__name__}: {first_line}; a run whose worker or node dies is tried "
+             f"{NODE_FAILURE_RETRIES + 1} times): re-run the suite to resume it from its last checkpoint")
+    try:
+        RunFolder(folder).write_failure(error, str(err), spec.as_dict())
+    except OSError:
+        pass  # a folder this machine cannot write: the outcome still says what happened
+    return Outcome(folder, "failed", 0.0, error=error)
+
+
+def checked(outcome: Outcome, task: tuple) -> Outcome:
+    """A run a Ray worker finished must have its summary where the driver reads it: if not, --out is not on
+    storage the nodes share, and the report would miss the run."""
+    if outcome.status != FINISHED or RunFolder(outcome.folder).summary_path.is_file():
+        return outcome
+    error = (f"the run finished on {outcome.node or 'another node'}, but its summary.json is not in "
+             f"{outcome.folder} on this machine: on a cluster, --out must be on storage that every node shares")
+    try:
+        RunFolder(outcome.folder).write_failure(error, "", task[0].as_dict())
+    except OSError:
+        pass
+    return Outcome(outcome.folder, "failed", outcome.seconds, error=error, node=outcome.node)
 
 
 def run_suite(runs: list[SuiteRun], out: Path, backend: str = "local", workers: int | None = None,
@@ -145,5 +206,7 @@ def run_suite(runs: list[SuiteRun], out: Path, backend: str = "local", workers: 
         name = os.path.relpath(outcome.folder, out)
         counts[outcome.status] += 1
         detail = f"eval {outcome.eval_mean:.4g}" if outcome.status == FINISHED else outcome.error
-        echo(f"[{index}/{len(work)}] {name} {outcome.status} in {outcome.seconds:.1f} s: {detail}", flush=True)
+        where = f" on {outcome.node}" if outcome.node else ""
+        echo(f"[{index}/{len(work)}] {name} {outcome.status} in {outcome.seconds:.1f} s{where}: {detail}",
+             flush=True)
     return counts

@@ -2,11 +2,13 @@
 them (every write atomic: temp file, then os.replace, so a killed run never leaves half a file).
 
     config.json    everything that reproduces the run: its spec, the resolved config, versions, machine, command
+                   (and, in a comparison, the node it started on)
     metrics.csv    one row per evaluation (steps, seconds, eval_mean, ...)
     model file     model.pt (ours, tabular), model.zip (stable-baselines3), policy.json (value iteration)
-    summary.json   the final figures; its presence means the run finished
+    summary.json   the final figures (in a comparison, with the node that finished it); its presence means the
+                   run finished
     checkpoint.pt  the resume point while the run is unfinished (tensors and plain values only)
-    failed.json    why a run of a comparison failed (error and traceback)
+    failed.json    why a run of a comparison failed (error, traceback, and the node it failed on)
 
 Nothing here is unpickled: JSON, CSV, and torch files read with weights_only=True by the learners.
 """
@@ -167,8 +169,9 @@ class RunFolder:
             raise RunFolderError(f"{self.failed_path} lacks its 'error' text")
         return failure
 
-    def write_failure(self, error: str, traceback_text: str, spec: dict) -> None:
-        write_json(self.failed_path, {"error": error, "traceback": traceback_text, "spec": spec})
+    def write_failure(self, error: str, traceback_text: str, spec: dict, node: dict | None = None) -> None:
+        failure = {"error": error, "traceback": traceback_text, "spec": spec}
+        write_json(self.failed_path, failure if node is None else {**failure, "node": node})
 
     def clear_failure(self) -> None:
         self.failed_path.unlink(missing_ok=True)

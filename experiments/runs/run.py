@@ -54,13 +54,14 @@ class Run:
 
     If `out` holds an unfinished run of the same spec, it resumes from its checkpoint; a finished one is left as
     it is (its summary is returned, `trained` False); a different run there is a ValueError. A run that fails
-    before its config is written leaves no folder behind.
+    before its config is written leaves no folder behind. `node` (host, Ray node id) is recorded where given: in
+    config.json when the run starts, in summary.json when it finishes.
     """
 
     def __init__(self, spec: RunSpec, out: str | os.PathLike, progress: bool | None = None,
-                 command: str | None = None, tensorboard: bool = False):
+                 command: str | None = None, tensorboard: bool = False, node: dict | None = None):
         self.spec, self.folder = spec, RunFolder(out)
-        self.progress, self.tensorboard = progress, tensorboard
+        self.progress, self.tensorboard, self.node = progress, tensorboard, node
         self.command = command if command is not None else shlex.join(["mdparcade", *sys.argv[1:]])
 
     def _check_folder(self) -> dict | None:
@@ -94,7 +95,7 @@ class Run:
                     folder.write_config({**spec.as_dict(), "config": learner.config(),
                                          "config_sources": learner.config_sources(),
                                          "versions": library_versions(), "machine": machine_line(),
-                                         "command": self.command})
+                                         "command": self.command, **self._node()})
                 except OSError as err:
                     raise ValueError(f"cannot write the run folder {folder.path}: {err.strerror or err}") from None
             return RunResult(self._train(learner, rows), trained=True)
@@ -121,6 +122,9 @@ class Run:
         folder.remove_checkpoint()
         return summary
 
+    def _node(self) -> dict:
+        return {} if self.node is None else {"node": self.node}
+
     def _summary(self, learner: Learner, rows: list[dict], scorer: ExactScorer) -> dict:
         last = rows[-1]
         summary = {"algo": self.spec.algo, "env_id": self.spec.env_id, "seed": self.spec.seed,
@@ -131,6 +135,7 @@ class Run:
                    "model_file": self.folder.model_path(family_of(self.spec.algo).name).name}
         if scorer:
             summary["exact"] = scorer(learner.predict)
+        summary.update(self._node())
         threshold = gym.spec(self.spec.env_id).reward_threshold
         summary["success"] = is_success(last["eval_mean"], summary["exact"]["value_ratio"] if scorer else None,
                                         threshold)
