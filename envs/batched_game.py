@@ -33,6 +33,10 @@ class BatchedGame(ABC):
 
     `step` must be total: well defined (no exception, no out-of-range index) for every copy, even one that
     has just terminated; the vector env discards such a copy's results and resets it.
+
+    State lives in public numpy arrays with a leading axis of length N (`keys`, `counters`, `score` and the
+    game's own); arrays derived from N alone (offsets into the observation) are private (leading underscore).
+    `state_dict` saves exactly the public per-copy arrays, so a checkpoint can continue every copy's episode.
     """
 
     #: Names of the Discrete actions, in action-index order.
@@ -68,6 +72,28 @@ class BatchedGame(ABC):
         """Give the copies where `mask` (bool, (N,)) new keys (uint64, (mask.sum(),)); zero their counters."""
         self.keys[mask] = keys
         self.counters[mask] = 0
+
+    def state_arrays(self) -> list[str]:
+        """Names of the per-copy state arrays: public ndarray attributes with a leading axis of length N."""
+        return sorted(name for name, value in vars(self).items() if not name.startswith("_")
+                      and isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == self.num_envs)
+
+    def state_dict(self, copies=None) -> dict[str, np.ndarray]:
+        """Copies of the state arrays, all copies or the rows `copies` (index array or list)."""
+        rows = slice(None) if copies is None else np.asarray(copies, dtype=np.int64)
+        return {name: getattr(self, name)[rows].copy() for name in self.state_arrays()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Set every state array from `state_dict()` output of the same game with the same N."""
+        names = self.state_arrays()
+        if sorted(state) != names:
+            raise ValueError(f"game state holds {sorted(state)}, this game has {names}")
+        for name in names:
+            value = np.asarray(state[name])
+            target = getattr(self, name)
+            if value.shape != target.shape:
+                raise ValueError(f"game state {name} has shape {value.shape}, expected {target.shape}")
+            target[...] = value
 
     @abstractmethod
     def reset(self, mask: np.ndarray) -> None:
