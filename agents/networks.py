@@ -68,11 +68,12 @@ class Categorical:
     def mode(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.argmax(logits, dim=1)
 
-    def log_prob_entropy(self, logits: torch.Tensor, actions: torch.Tensor, log_std=None):
-        """(log pi(a), entropy), each (K, B), from one log-softmax."""
+    def log_prob_entropy(self, logits: torch.Tensor, actions: torch.Tensor | None, log_std=None,
+                         with_entropy: bool = True, with_log_prob: bool = True):
+        """(log pi(a), entropy), each (K, B) or None when not asked for, from one log-softmax."""
         log_p = torch.log_softmax(logits, dim=1)
-        log_prob = log_p.gather(1, actions.long().unsqueeze(1)).squeeze(1)
-        return log_prob, -(log_p.exp() * log_p).sum(1)
+        log_prob = log_p.gather(1, actions.long().unsqueeze(1)).squeeze(1) if with_log_prob else None
+        return log_prob, (-(log_p.exp() * log_p).sum(1) if with_entropy else None)
 
     def env_actions(self, actions: torch.Tensor) -> torch.Tensor:
         """(K, B) -> (K * B,) in copy order."""
@@ -98,10 +99,14 @@ class DiagonalGaussian:
     def mode(self, mean: torch.Tensor) -> torch.Tensor:
         return mean
 
-    def log_prob_entropy(self, mean: torch.Tensor, actions: torch.Tensor, log_std: torch.Tensor):
-        z = (actions - mean) / log_std.exp()
-        log_prob = (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(1)
-        entropy = (0.5 + 0.5 * math.log(2 * math.pi) + log_std).sum(1).expand(mean.shape[0], mean.shape[2])
+    def log_prob_entropy(self, mean: torch.Tensor, actions: torch.Tensor | None, log_std: torch.Tensor,
+                         with_entropy: bool = True, with_log_prob: bool = True):
+        log_prob = None
+        if with_log_prob:
+            z = (actions - mean) / log_std.exp()
+            log_prob = (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(1)
+        entropy = (0.5 + 0.5 * math.log(2 * math.pi) + log_std).sum(1).expand(mean.shape[0], mean.shape[2]) \
+            if with_entropy else None
         return log_prob, entropy
 
     def env_actions(self, actions: torch.Tensor) -> torch.Tensor:
@@ -263,8 +268,9 @@ class ActorCritic:
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         p = self.params
         if self.shared:
-            out = stacked_linear(self.trunk(p, x), p["heads.weight"], p["heads.bias"])
-            return out[:, :-1], out[:, -1]
+            logits, values = stacked_linear(self.trunk(p, x), p["heads.weight"], p["heads.bias"]).split(
+                self.distribution.num_params, dim=1)
+            return logits, values[:, 0]
         hp, hv = self._hidden(x, value=True)
         return (stacked_linear(hp, p["policy.out.weight"], p["policy.out.bias"]),
                 stacked_linear(hv, p["value.out.weight"], p["value.out.bias"])[:, 0])
@@ -285,8 +291,8 @@ class ActorCritic:
             return z, z
         first = self.hidden_sizes[0]
         if value:
-            h = act(stacked_linear(z, p["hidden0.weight"], p["hidden0.bias"]))
-            hp, hv = h[:, :first], h[:, first:]
+            # split, not slicing: its backward is one concatenation, where two slices would each fill a zero tensor
+            hp, hv = act(stacked_linear(z, p["hidden0.weight"], p["hidden0.bias"])).split(first, dim=1)
         else:
             hp = act(stacked_linear(z, p["hidden0.weight"][:, :first], p["hidden0.bias"][:, :first]))
             hv = None
@@ -306,8 +312,9 @@ class ActorCritic:
             return self.distribution.mode(params)
         return self.distribution.sample(params, noise, self.log_std)
 
-    def log_prob_entropy(self, params: torch.Tensor, actions: torch.Tensor):
-        return self.distribution.log_prob_entropy(params, actions, self.log_std)
+    def log_prob_entropy(self, params: torch.Tensor, actions: torch.Tensor | None, with_entropy: bool = True,
+                         with_log_prob: bool = True):
+        return self.distribution.log_prob_entropy(params, actions, self.log_std, with_entropy, with_log_prob)
 
 
 # Q-network --------------------------------------------------------------------------------------------------
@@ -372,8 +379,8 @@ class QNetwork:
         out = stacked_linear(self.trunk(params, x), params["heads.weight"], params["heads.bias"])
         if not self.dueling:
             return out
-        advantage = out[:, :self.num_actions]
-        return out[:, self.num_actions:] + advantage - advantage.mean(dim=1, keepdim=True)
+        advantage, state_value = out.split(self.num_actions, dim=1)
+        return state_value + advantage - advantage.mean(dim=1, keepdim=True)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.q_values(self.params, x)

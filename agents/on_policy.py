@@ -171,7 +171,7 @@ class ActorCriticAgent(DeepAgent):
         actions = actions.reshape(members, steps * n) if discrete else \
             actions.transpose(2, 3).reshape(members, steps * n, -1).transpose(1, 2)
         params, values = self.policy.forward(x)
-        log_probs, _ = self.policy.log_prob_entropy(params, actions)
+        log_probs, _ = self.policy.log_prob_entropy(params, actions, with_entropy=False)
         last_values = self.policy.value(self._input(self._per_member(self._obs))).cpu().numpy().reshape(-1)
         values_np = values.cpu().numpy().astype(np.float64)
         by_step = values_np.reshape(members, steps, n).transpose(1, 0, 2).reshape(steps, members * n)

@@ -87,13 +87,12 @@ class PPO(ActorCriticAgent):
         return figures
 
     def update(self, batch: TrainingBatch, clip: float) -> dict:
-        """`n_epochs` passes of minibatch gradient steps for every member. Figures stay tensors until one
-        read-back at the end (with `target_kl`, one per minibatch, as stable-baselines3)."""
+        """`n_epochs` passes of minibatch gradient steps for every member. The figures are computed from detached
+        tensors after the last step, with one read-back (with `target_kl`, one per minibatch, as SB3)."""
         config, policy, members = self.config, self.policy, self.num_members
         packed = batch.packed
         rows, width = packed.shape[1:]
-        sums = torch.zeros(len(FIGURES), members, device=self.device)
-        steps = np.zeros(members, dtype=np.int64)
+        records = []  # per gradient step: (active mask, policy loss, value loss, ratio, log ratio, policy params)
         active = np.ones(members, dtype=bool)
         for _ in range(config.n_epochs):
             order = self._minibatch_order(rows, active)
@@ -102,33 +101,50 @@ class PPO(ActorCriticAgent):
                 x, actions, old_log_probs, advantages, returns = batch.unpack(
                     packed.gather(1, index.unsqueeze(-1).expand(-1, -1, width)))
                 params, values = policy.forward(x)
-                log_probs, entropy = policy.log_prob_entropy(params, actions)
+                log_probs, entropy = policy.log_prob_entropy(params, actions, with_entropy=config.ent_coef != 0)
                 log_ratio = log_probs - old_log_probs
                 ratio = log_ratio.exp()
                 if config.normalize_advantage and advantages.shape[1] > 1:
-                    advantages = (advantages - advantages.mean(1, keepdim=True)) / (
-                        advantages.std(1, keepdim=True) + 1e-8)
+                    std, mean = torch.std_mean(advantages, dim=1, keepdim=True)
+                    advantages = (advantages - mean) / (std + 1e-8)
                 policy_loss = -torch.min(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages).mean(1)
                 value_loss = (returns - values).pow(2).mean(1)
-                entropy = entropy.mean(1)
-                with torch.no_grad():
-                    approx_kl = ((ratio - 1) - log_ratio).mean(1)
-                    clipped = ((ratio - 1).abs() > clip).float().mean(1)
-                if config.target_kl is not None:  # SB3 checks each minibatch before its step
-                    active &= approx_kl.cpu().numpy() <= 1.5 * config.target_kl
+                loss = policy_loss + config.vf_coef * value_loss
+                if entropy is not None:
+                    loss = loss - config.ent_coef * entropy.mean(1)
+                if config.target_kl is not None:  # SB3 checks each minibatch's KL before its step
+                    with torch.no_grad():
+                        approx_kl = ((ratio - 1) - log_ratio).mean(1).cpu().numpy()
+                    active = active & (approx_kl <= 1.5 * config.target_kl)
                     if not active.any():
                         break
-                loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy
-                weight = torch.as_tensor(active, dtype=loss.dtype, device=self.device) if not active.all() else None
-                gradient_step(policy.params, self.optimizer, loss.sum() if weight is None else (loss * weight).sum(),
-                              config.max_grad_norm, None if weight is None else active)
-                mask = 1.0 if weight is None else weight
-                sums += torch.stack([policy_loss, value_loss, entropy, approx_kl, clipped]).detach() * mask
-                steps += active
+                if active.all():
+                    gradient_step(policy.params, self.optimizer, loss.sum(), config.max_grad_norm)
+                else:
+                    weight = torch.as_tensor(active, dtype=loss.dtype, device=self.device)
+                    gradient_step(policy.params, self.optimizer, (loss * weight).sum(), config.max_grad_norm, active)
+                records.append((active.copy(), policy_loss.detach(), value_loss.detach(), ratio.detach(),
+                                log_ratio.detach(), params.detach()))
             if not active.any():
                 break
-        means = (sums.cpu().numpy() / np.maximum(steps, 1)).astype(np.float64)
-        return dict(zip(FIGURES, means), gradient_steps=steps.astype(np.float64))
+        return self._figures(records, clip)
+
+    @torch.no_grad()
+    def _figures(self, records: list, clip: float) -> dict:
+        """Each member's mean over its own gradient steps of the losses, entropy, approx KL and clip fraction."""
+        members = self.num_members
+        if not records:
+            return dict(zip(FIGURES, np.full((len(FIGURES), members), np.nan)), gradient_steps=np.zeros(members))
+        per_step = []
+        for _, policy_loss, value_loss, ratio, log_ratio, params in records:
+            _, entropy = self.policy.log_prob_entropy(params, None, with_entropy=True, with_log_prob=False)
+            per_step.append(torch.stack([policy_loss, value_loss, entropy.mean(1), ((ratio - 1) - log_ratio).mean(1),
+                                         ((ratio - 1).abs() > clip).float().mean(1)]))
+        active = np.stack([record[0] for record in records]).astype(np.float64)  # (steps, K)
+        values = torch.stack(per_step).cpu().numpy().astype(np.float64)  # (steps, figures, K)
+        steps = active.sum(0)
+        means = (values * active[:, None, :]).sum(0) / np.maximum(steps, 1)
+        return dict(zip(FIGURES, means), gradient_steps=steps)
 
     def _minibatch_order(self, rows: int, active: np.ndarray) -> torch.Tensor:
         """(K, rows): each active member's permutation from its own generator (a member that stopped draws none,

@@ -4,9 +4,9 @@ K members x N copies are stepped together. Copies autoreset in the same step, as
 does: when a copy's episode ends, `step` returns the next episode's first observation for it and the ended
 episode's last observation apart (`final_obs`), so every counted env step is a real transition. Copy i of the
 member with seed s is seeded s + i, as the member's single run (and SB3's `make_vec_env`) seeds it. Ids with one
-of our numpy vector envs (every mdparcade id) run as one vector env of K x N copies; any other id (CartPole-v1,
-Acrobot-v1, ...) as K x N single Gymnasium envs, since a vector env drawing all copies from one generator
-could not be split per member. The copies' state (and random streams) can be saved and restored, so a
+of our numpy vector envs (every mdparcade id) run as one vector env of K x N copies, CartPole-v1 as numpy copies
+equal to Gymnasium's single env (agents/cartpole_copies.py), any other id (Acrobot-v1, ...) as K x N single
+Gymnasium envs, since a vector env drawing all copies from one generator could not be split per member. The copies' state (and random streams) can be saved and restored, so a
 checkpoint continues every episode in flight instead of restarting it.
 """
 
@@ -20,6 +20,7 @@ import numpy as np
 from gymnasium.envs.registration import load_env_creator
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from agents.cartpole_copies import CartPoleCopies, is_default_cartpole
 from agents.env_state import env_state, load_env_state
 
 
@@ -203,7 +204,10 @@ def make_population_env(env, num_envs: int, num_members: int = 1,
     copies = int(num_envs) * int(num_members)
     if isinstance(env, str):
         env_id = registered_id(env)
-        if has_copy_state(env_id):
+        if is_default_cartpole(env_id, env_kwargs):
+            backend = CartPoleCopies(copies)
+            spaces = backend.observation_space, backend.action_space
+        elif has_copy_state(env_id):
             vec = gym.make_vec(env_id, num_envs=copies, vectorization_mode="vector_entry_point", **env_kwargs)
             backend = _NativeCopies(vec)
             spaces = vec.single_observation_space, vec.single_action_space
