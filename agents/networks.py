@@ -358,11 +358,12 @@ class QNetwork:
         return trunk_tensors(nets["trunk"]) + [("heads.weight", torch.cat([h.weight for h in heads])),
                                                ("heads.bias", torch.cat([h.bias for h in heads])[:, None])]
 
-    def member_nets(self, k: int) -> nn.ModuleDict:
-        """Member k's Q-network as an ordinary module holding its current weights."""
+    def member_nets(self, k: int, params: ParameterStack | None = None) -> nn.ModuleDict:
+        """Member k's Q-network as an ordinary module holding its current weights (or those of `params`, e.g. the
+        target network's stack)."""
         with torch.random.fork_rng(devices=[]):
             nets = self.build_member()
-        tensors = self.params.member(k)
+        tensors = (params or self.params).member(k)
         with torch.no_grad():
             for name, target in trunk_tensors(nets["trunk"]):
                 target.copy_(tensors[name].reshape(target.shape))

@@ -194,6 +194,30 @@ class PopulationEnv:
         self._backend.close()
 
 
+def make_vector_env(env, num_envs: int, env_kwargs: dict | None = None) -> tuple[VectorEnv, str | None]:
+    """(Gymnasium vector env, registered id or None) for an id string, a `gymnasium.Env` or a `VectorEnv`, for
+    evaluation (agents/evaluation.py): an id uses its native vector entry point when it has one, else
+    SyncVectorEnv of `num_envs` copies; a single Env becomes a SyncVectorEnv of itself and deep copies; a
+    VectorEnv is taken as it is. Training uses `make_population_env`."""
+    if int(num_envs) < 1:
+        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+    env_kwargs = dict(env_kwargs or {})
+    if isinstance(env, str):
+        env_id = registered_id(env)
+        native = gym.spec(env_id).vector_entry_point is not None
+        mode = "vector_entry_point" if native else "sync"
+        return gym.make_vec(env_id, num_envs=int(num_envs), vectorization_mode=mode, **env_kwargs), env_id
+    if env_kwargs:
+        raise ValueError("env_kwargs apply only when the env is given by id")
+    if isinstance(env, VectorEnv):
+        return env, (env.spec.id if env.spec is not None else None)
+    if isinstance(env, gym.Env):
+        copies = [env] + [copy.deepcopy(env) for _ in range(int(num_envs) - 1)]
+        vec = gym.vector.SyncVectorEnv([(lambda e=e: e) for e in copies])
+        return vec, (env.spec.id if env.spec is not None else None)
+    raise ValueError(f"env must be an env id, a gymnasium.Env or a gymnasium VectorEnv, got {type(env).__name__}")
+
+
 def make_population_env(env, num_envs: int, num_members: int = 1,
                         env_kwargs: dict | None = None) -> tuple[PopulationEnv, str | None]:
     """(PopulationEnv, registered id or None) for an id, a `gymnasium.Env` (deep-copied into every copy) or a
