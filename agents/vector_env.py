@@ -6,8 +6,9 @@ episode's last observation apart (`final_obs`), so every counted env step is a r
 member with seed s is seeded s + i, as the member's single run (and SB3's `make_vec_env`) seeds it. Ids with one
 of our numpy vector envs (every mdparcade id) run as one vector env of K x N copies, CartPole-v1 as numpy copies
 equal to Gymnasium's single env (agents/cartpole_copies.py), any other id (Acrobot-v1, ...) as K x N single
-Gymnasium envs, since a vector env drawing all copies from one generator could not be split per member. The copies' state (and random streams) can be saved and restored, so a
-checkpoint continues every episode in flight instead of restarting it.
+Gymnasium envs, since a vector env drawing all copies from one generator could not be split per member. The
+copies' state (and random streams) can be saved and restored, so a checkpoint continues every episode in flight
+instead of restarting it.
 """
 
 from __future__ import annotations

@@ -135,13 +135,17 @@ def sb3_run(algo: str, env_id: str, settings: dict, steps: int, seed: int, score
     return {"seed": seed, "seconds": seconds, "score": score(greedy(model, vecnormalize))}
 
 
+def member_policy(member):
+    return lambda obs: member.predict(obs)[0]
+
+
 def ours_run(algo: str, env_id: str, settings: dict, steps: int, seeds: list[int], score) -> dict:
     from experiments.algorithms import algorithm
 
     started = time.perf_counter()
     agent = algorithm(algo)(env_id, seeds=seeds, device="cpu", **settings).learn(steps)
     seconds = time.perf_counter() - started
-    scores = [score(lambda obs, m=agent.member(k): m.predict(obs)[0]) for k in range(len(seeds))]
+    scores = [score(member_policy(agent.member(k))) for k in range(len(seeds))]
     return {"seeds": seeds, "seconds": seconds, "scores": scores}
 
 
