@@ -65,6 +65,9 @@ class StackedOptimizer:
     def __init__(self, stack: ParameterStack, optimizer_class: type[torch.optim.Optimizer], **kwargs):
         self.stack = stack
         self.optimizer = optimizer_class(stack.rows(), **kwargs)
+        self._fused_adam = optimizer_class is torch.optim.Adam and kwargs.get("fused", False) \
+            and hasattr(torch, "_fused_adam_") and not kwargs.get("amsgrad", False)
+        self._state_lists = None
 
     def set_learning_rate(self, learning_rate: float) -> None:
         for group in self.optimizer.param_groups:
@@ -72,8 +75,16 @@ class StackedOptimizer:
 
     def step(self, active: np.ndarray | None = None) -> None:
         if active is None or active.all():
+            if self._state_lists is not None:
+                self._fused_adam_step()
+                return
             self.optimizer.step()
+            if self._fused_adam and all(row in self.optimizer.state for row in self.stack.rows()):
+                state = [self.optimizer.state[row] for row in self.stack.rows()]
+                self._state_lists = ([s["exp_avg"] for s in state], [s["exp_avg_sq"] for s in state],
+                                     [s["step"] for s in state])
             return
+        self._state_lists = None  # a member sat out: torch's step sorts out who moves
         rows = self.stack.rows()
         idle = np.flatnonzero(~active).tolist()
         for k in idle:
@@ -85,6 +96,20 @@ class StackedOptimizer:
             for k in idle:
                 rows[k].grad = self.stack.grad[k]
 
+    @torch.no_grad()
+    def _fused_adam_step(self) -> None:
+        """What torch.optim.Adam(fused=True).step does for every row (torch/optim/adam.py `_fused_adam`: count the
+        step, then one `_fused_adam_` call), without its per-call bookkeeping, which costs as much as the kernel
+        for a small net."""
+        group = self.optimizer.param_groups[0]
+        exp_avgs, exp_avg_sqs, steps = self._state_lists
+        rows = self.stack.rows()
+        beta1, beta2 = group["betas"]
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(rows, [row.grad for row in rows], exp_avgs, exp_avg_sqs, [], steps, amsgrad=False,
+                           lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
+                           eps=group["eps"], maximize=group["maximize"], grad_scale=None, found_inf=None)
+
     def state_dict(self, members: Sequence[int]) -> dict:
         """The optimizer state of the listed members, as a state dict of an optimizer over len(members) rows."""
         full = self.optimizer.state_dict()
@@ -94,6 +119,7 @@ class StackedOptimizer:
 
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.load_state_dict(state)
+        self._state_lists = None  # new state tensors: torch's next step finds them
 
 
 def gradient_step(stack: ParameterStack, optimizer: StackedOptimizer, loss: torch.Tensor, max_grad_norm: float,

@@ -118,3 +118,28 @@ def test_members_of_different_shapes_are_refused():
     torch.manual_seed(0)
     with pytest.raises(ValueError, match="member 1 has tensors"):
         ParameterStack([[("w", torch.zeros(2, 3))], [("w", torch.zeros(3, 2))]])
+
+
+def test_the_fused_adam_fast_path_equals_torch_adam_over_many_steps():
+    from agents.population import StackedOptimizer
+
+    stack = stack_of(members(2))
+    reference = [nn.Parameter(stack.flat[k].clone()) for k in range(2)]
+    optimizers = [torch.optim.Adam([p], lr=0.01, eps=1e-5) for p in reference]
+    stacked = StackedOptimizer(stack, torch.optim.Adam, lr=0.01, eps=1e-5, fused=True)
+    rng = np.random.default_rng(1)
+    for step in range(8):
+        if step == 5:
+            stacked.set_learning_rate(0.002)
+            for optimizer in optimizers:
+                optimizer.param_groups[0]["lr"] = 0.002
+        grads = torch.as_tensor(rng.normal(size=stack.flat.shape), dtype=torch.float32)
+        stack.grad.copy_(grads)
+        stacked.step()
+        for k in range(2):
+            reference[k].grad = grads[k].clone()
+            optimizers[k].step()
+    assert stacked._state_lists is not None  # the fast path ran
+    for k in range(2):
+        torch.testing.assert_close(stack.flat[k], reference[k].detach(), rtol=1e-6, atol=1e-7)
+    assert float(stacked.optimizer.state[stack.rows()[0]]["step"]) == 8.0
