@@ -51,7 +51,7 @@ class A2CConfig:
 def a2c_loss(policy, batch: TrainingBatch, config) -> tuple[torch.Tensor, ...]:
     """Each member's (loss, policy loss, value loss, entropy), (K,) each, over its whole rollout."""
     x, actions, _, advantages, returns = batch.unpack(batch.packed)
-    params, values = policy.forward(x)
+    params, values = policy.forward(x, fm=True)
     log_probs, entropy = policy.log_prob_entropy(params, actions)
     if config.normalize_advantage:
         advantages = (advantages - advantages.mean(1, keepdim=True)) / (advantages.std(1, keepdim=True) + 1e-8)

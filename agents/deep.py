@@ -153,15 +153,12 @@ class DeepAgent(Agent):
     def _on_env_attached(self) -> None:
         """Allocate storage that depends on the number of env copies."""
 
-    def _on_env_started(self) -> None:
-        """The copies were just reset (at the first `learn` after an env was attached)."""
-
     def _iteration(self) -> dict:
         """Collect experience and update; advance `num_timesteps`; return figures: name -> (K,) array or float."""
         raise NotImplementedError
 
     def _act(self, x: torch.Tensor, deterministic: bool) -> torch.Tensor:
-        """Actions for net inputs (K, B, input): (K, B) ints, or (K, D, B) for Box actions."""
+        """Actions for net inputs (K, B, input): (K, B) ints, or (K, B, D) for Box actions."""
         raise NotImplementedError
 
     def _values(self, x: torch.Tensor) -> torch.Tensor:
@@ -214,10 +211,8 @@ class DeepAgent(Agent):
 
     def _start_envs(self) -> None:
         self._obs = self.encoder.to_storage(self.env.reset(self._seeds))
-        self.tracker = EpisodeTracker(self.num_members, self.num_envs)
         if self.normalizer is not None:  # stable-baselines3's VecNormalize counts the first observations too
             self.normalizer.update(self._per_member(self._obs))
-        self._on_env_started()
 
     def _callback_info(self, figures: dict, seconds: float, steps: int) -> dict:
         recent = self.tracker.mean_returns()
@@ -256,9 +251,9 @@ class DeepAgent(Agent):
         return x.reshape(members, batch, -1)
 
     def _env_actions(self, actions: torch.Tensor) -> np.ndarray:
-        """(K, B) or (K, D, B) actions -> (K * B,) or (K * B, D) numpy, Box actions clipped to the bounds."""
+        """(K, B) or (K, B, D) actions -> (K * B,) or (K * B, D) numpy, Box actions clipped to the bounds."""
         if isinstance(self.action_space, spaces.Box):
-            actions = actions.transpose(1, 2).reshape(-1, actions.shape[1]).cpu().numpy()
+            actions = actions.reshape(-1, actions.shape[-1]).cpu().numpy()
             return np.clip(actions, self.action_space.low, self.action_space.high)
         return actions.reshape(-1).cpu().numpy()
 
@@ -342,8 +337,8 @@ class DeepAgent(Agent):
         }
 
     def _env_state(self, members: list[int]) -> dict | None:
-        if self._pending_env_state is not None:
-            return self._select_pending(members)
+        if self._pending_env_state is not None:  # loaded, env not built yet (member() builds it before splitting)
+            return self._pending_env_state
         if self.env is None or self._obs is None:
             return None
         copies = self.env.copies_of(members)
@@ -351,11 +346,6 @@ class DeepAgent(Agent):
         return {"copies": None if copies_state is None else to_plain(copies_state),
                 "obs": encode_array(self._obs[copies]), "tracker": self.tracker.state_dict(members),
                 **self._env_extra_state(members)}
-
-    def _select_pending(self, members: list[int]) -> dict:
-        if members != list(range(self.num_members)):
-            raise ValueError("a loaded population's env state can be split only after its env is attached")
-        return self._pending_env_state
 
     def _materialize_env(self) -> None:
         """Build the env of a loaded agent from its id and restore the saved copies into it."""

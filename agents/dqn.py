@@ -98,7 +98,7 @@ class DQN(DeepAgent):
         return {"optimizer": self.optimizer}
 
     def _act(self, x: torch.Tensor, deterministic: bool) -> torch.Tensor:
-        greedy = self.q_net(x).argmax(dim=1)
+        greedy = self.q_net(x).argmax(dim=-1)
         if deterministic:
             return greedy
         actions = self._explore(x.shape[1], self.exploration_rate)  # SB3's DQN.predict: one coin per call
@@ -115,7 +115,7 @@ class DQN(DeepAgent):
         return actions
 
     def _values(self, x: torch.Tensor) -> torch.Tensor:
-        return self.q_net(x).max(dim=1).values
+        return self.q_net(x).max(dim=-1).values
 
     # Collect, then train ------------------------------------------------------------------------------------
     def _iteration(self) -> dict:
@@ -142,7 +142,7 @@ class DQN(DeepAgent):
             actions = self._explore(n, self.exploration_rate)
             exploit = actions < 0
             if exploit.any():
-                greedy = self.q_net(self._input(obs)).argmax(dim=1).cpu().numpy()
+                greedy = self.q_net(self._input(obs)).argmax(dim=-1).cpu().numpy()
                 actions = np.where(exploit, greedy, actions)
         next_obs, rewards, terminated, truncated, final_obs = self.env.step(actions.reshape(-1))
         next_obs = self.encoder.to_storage(next_obs)
@@ -167,39 +167,35 @@ class DQN(DeepAgent):
 
     def targets(self, rewards: torch.Tensor, next_x: torch.Tensor, not_done: torch.Tensor,
                 next_q_target: torch.Tensor | None = None) -> torch.Tensor:
-        """(K, B) TD targets y for next-state inputs next_x (K, B, input); `next_q_target` (K, A, B) may hold the
+        """(K, B) TD targets y for next-state inputs next_x (K, B, input); `next_q_target` (K, B, A) may hold the
         target net's values for next_x, computed beforehand."""
         if next_q_target is None:
             next_q_target = self.q_net.q_values(self.target, next_x)
         if self.config.double_q:  # the online net picks a', the target net values it
-            next_actions = self.q_net(next_x).argmax(dim=1, keepdim=True)
-            next_values = next_q_target.gather(1, next_actions).squeeze(1)
+            next_actions = self.q_net(next_x).argmax(dim=-1, keepdim=True)
+            next_values = next_q_target.gather(-1, next_actions).squeeze(-1)
         else:
-            next_values = next_q_target.max(dim=1).values
+            next_values = next_q_target.max(dim=-1).values
         return rewards + self.config.gamma * not_done * next_values
 
     def train(self, gradient_steps: int) -> dict:
-        """`gradient_steps` updates of every member on minibatches its own generator sampled up front.
-
-        The target net is fixed during a round (it moves only while collecting), so its values for every
-        minibatch come from one forward pass.
-        """
+        """`gradient_steps` updates of every member on minibatches its own generator sampled up front (one
+        gather and one host-to-device copy per round). The target net is fixed during a round (it moves only
+        while collecting); its values are computed minibatch by minibatch, which keeps the activations of K
+        members small enough for the cache."""
         config, batch = self.config, self.config.batch_size
         index = self.replay.sample_indices(self.generators.numpy, gradient_steps * batch)
         obs, actions, rewards, next_obs, terminated = self.replay.gather(index)
         x, next_x = self._input(obs), self._input(next_obs)
-        actions = torch.as_tensor(actions, device=self.device).unsqueeze(1)
+        actions = torch.as_tensor(actions, device=self.device).unsqueeze(-1)
         rewards = torch.as_tensor(rewards, device=self.device)
         not_done = torch.as_tensor(~terminated, dtype=torch.float32, device=self.device)
-        with torch.no_grad():
-            next_q_target = self.q_net.q_values(self.target, next_x)
         losses = torch.zeros(gradient_steps, self.num_members, device=self.device)
         for step in range(gradient_steps):
             rows = slice(step * batch, (step + 1) * batch)
             with torch.no_grad():
-                targets = self.targets(rewards[:, rows], next_x[:, rows], not_done[:, rows],
-                                       next_q_target[:, :, rows])
-            q = self.q_net(x[:, rows]).gather(1, actions[:, :, rows]).squeeze(1)
+                targets = self.targets(rewards[:, rows], next_x[:, rows], not_done[:, rows])
+            q = self.q_net(x[:, rows]).gather(-1, actions[:, rows]).squeeze(-1)
             loss = torch.nn.functional.smooth_l1_loss(q, targets, reduction="none").mean(1)
             gradient_step(self.q_net.params, self.optimizer, loss.sum(), config.max_grad_norm)
             losses[step] = loss.detach()

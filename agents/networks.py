@@ -2,9 +2,9 @@
 
 Each member's nets are built only from `nets.mlp` / `nets.cnn` with torch seeded from the member's seed, so
 member k starts from exactly the nets of a single run with seed k; their tensors are then stacked along a
-member axis (`nets.stacked.ParameterStack`) and applied to all members at once with batched matmuls and a
-grouped convolution. Activations are feature-major, (K, features, batch). Distributions take their
-parameters as (K, A, batch) and draw from noise that each member's own generator made.
+member axis (`nets.stacked.ParameterStack`) and applied to all members at once with batched matmuls (the
+convolution as a matmul on unfolded patches). Activations are (K, batch, features). Distributions take their
+parameters as (K, batch, A) and draw from noise that each member's own generator made.
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from agents.encoding import ObservationEncoder
 from nets.cnn import cnn, cnn_output_shapes
 from nets.init import orthogonal_init
 from nets.mlp import dense_stack, mlp
-from nets.stacked import ParameterStack, activation_function, linear_layers, stacked_conv2d, stacked_linear
+from nets.stacked import (
+    ParameterStack,
+    activation_function,
+    feature_major,
+    linear_layers,
+    stacked_conv2d,
+    stacked_linear,
+)
 
 #: MinAtar's network (Young & Tian 2019): one 3x3 conv of 16 channels, stride 1, then a hidden layer.
 MINATAR_CHANNELS = (16,)
@@ -52,46 +59,38 @@ def feature_trunk(encoder: ObservationEncoder, hidden_sizes: Sequence[int], acti
 
 # Distributions over a (K, A, B) parameter layout -------------------------------------------------------------
 class Categorical:
-    """Discrete actions from logits (K, A, B); actions (K, B)."""
+    """Discrete actions from logits (K, B, A); actions (K, B)."""
 
     def __init__(self, num_actions: int):
         self.num_params = num_actions
 
     def noise(self, steps: int, batch: int, generator: torch.Generator) -> torch.Tensor:
-        """(steps, A, batch) Gumbel noise for one member: argmax(logits + noise) is a draw from softmax(logits)."""
-        uniform = torch.rand((steps, self.num_params, batch), generator=generator, device=generator.device)
+        """(steps, batch, A) Gumbel noise for one member: argmax(logits + noise) is a draw from softmax(logits)."""
+        uniform = torch.rand((steps, batch, self.num_params), generator=generator, device=generator.device)
         return -torch.log(-torch.log(uniform.clamp_(1e-20, 1.0)))
 
     def sample(self, logits: torch.Tensor, noise: torch.Tensor, log_std=None) -> torch.Tensor:
-        return torch.argmax(logits + noise, dim=1)
+        return torch.argmax(logits + noise, dim=-1)
 
     def mode(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.argmax(logits, dim=1)
+        return torch.argmax(logits, dim=-1)
 
     def log_prob_entropy(self, logits: torch.Tensor, actions: torch.Tensor | None, log_std=None,
                          with_entropy: bool = True, with_log_prob: bool = True):
         """(log pi(a), entropy), each (K, B) or None when not asked for, from one log-softmax."""
-        log_p = torch.log_softmax(logits, dim=1)
-        log_prob = log_p.gather(1, actions.long().unsqueeze(1)).squeeze(1) if with_log_prob else None
-        return log_prob, (-(log_p.exp() * log_p).sum(1) if with_entropy else None)
-
-    def env_actions(self, actions: torch.Tensor) -> torch.Tensor:
-        """(K, B) -> (K * B,) in copy order."""
-        return actions.reshape(-1)
-
-    def stored(self, actions: torch.Tensor) -> torch.Tensor:
-        """Actions as (K, B, 1) floats for a packed float batch."""
-        return actions.unsqueeze(-1).float()
+        log_p = torch.log_softmax(logits, dim=-1)
+        log_prob = log_p.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1) if with_log_prob else None
+        return log_prob, (-(log_p.exp() * log_p).sum(-1) if with_entropy else None)
 
 
 class DiagonalGaussian:
-    """Box actions: means (K, D, B) from the net, a state-independent log std parameter (K, D, 1)."""
+    """Box actions: means (K, B, D) from the net, a state-independent log std parameter (K, 1, D)."""
 
     def __init__(self, dim: int):
         self.num_params = dim
 
     def noise(self, steps: int, batch: int, generator: torch.Generator) -> torch.Tensor:
-        return torch.randn((steps, self.num_params, batch), generator=generator, device=generator.device)
+        return torch.randn((steps, batch, self.num_params), generator=generator, device=generator.device)
 
     def sample(self, mean: torch.Tensor, noise: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
         return mean + log_std.exp() * noise
@@ -104,17 +103,10 @@ class DiagonalGaussian:
         log_prob = None
         if with_log_prob:
             z = (actions - mean) / log_std.exp()
-            log_prob = (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(1)
-        entropy = (0.5 + 0.5 * math.log(2 * math.pi) + log_std).sum(1).expand(mean.shape[0], mean.shape[2]) \
+            log_prob = (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        entropy = (0.5 + 0.5 * math.log(2 * math.pi) + log_std).sum(-1).expand(mean.shape[0], mean.shape[1]) \
             if with_entropy else None
         return log_prob, entropy
-
-    def env_actions(self, actions: torch.Tensor) -> torch.Tensor:
-        """(K, D, B) -> (K * B, D) in copy order."""
-        return actions.transpose(1, 2).reshape(-1, self.num_params)
-
-    def stored(self, actions: torch.Tensor) -> torch.Tensor:
-        return actions.transpose(1, 2)
 
 
 def distribution_for(action_space: spaces.Space):
@@ -132,12 +124,12 @@ def trunk_tensors(trunk: nn.Module, prefix: str = "trunk.") -> list[tuple[str, t
     for i, conv in enumerate(m for m in trunk.modules() if isinstance(m, nn.Conv2d)):
         tensors += [(f"{prefix}conv{i}.weight", conv.weight), (f"{prefix}conv{i}.bias", conv.bias[:, None])]
     for i, layer in enumerate(linear_layers(trunk)):
-        tensors += [(f"{prefix}dense{i}.weight", layer.weight), (f"{prefix}dense{i}.bias", layer.bias[:, None])]
+        tensors += [(f"{prefix}dense{i}.weight", layer.weight), (f"{prefix}dense{i}.bias", layer.bias[None, :])]
     return tensors
 
 
 class StackedTrunk:
-    """Apply K members' `feature_trunk`s to net inputs (K, B, *input) -> features (K, width, B)."""
+    """Apply K members' `feature_trunk`s to net inputs (K, B, *input) -> features (K, B, width)."""
 
     def __init__(self, encoder: ObservationEncoder, trunk: nn.Module, activation: str, prefix: str = "trunk."):
         self.image = encoder.kind == "image"
@@ -148,7 +140,8 @@ class StackedTrunk:
         self.act = activation_function(activation)
         self.prefix = prefix
 
-    def __call__(self, params: ParameterStack, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, params: ParameterStack, x: torch.Tensor, fm: bool) -> torch.Tensor:
+        """Features (K, width, B) when `fm` (feature-major), else (K, B, width)."""
         members, batch = x.shape[:2]
         p, act = self.prefix, self.act
         if self.image:
@@ -159,13 +152,20 @@ class StackedTrunk:
                 y = act(y)  # (K, out, B, H' * W')
                 if i + 1 < self.convs:
                     z = y.permute(2, 0, 1, 3).reshape(batch, -1, *shape)
-            # nets.cnn flattens each board as (channel, row, column): feature-major (K, out * H' * W', B)
-            z = y.permute(0, 1, 3, 2).reshape(members, -1, batch)
+            # nets.cnn flattens each board as (channel, row, column)
+            z = y.permute(0, 1, 3, 2) if fm else y.transpose(1, 2)
+            z = z.reshape(members, -1, batch) if fm else z.reshape(members, batch, -1)
         else:
-            z = x.reshape(members, batch, -1).transpose(1, 2)
+            z = x.reshape(members, batch, -1)
+            z = z.transpose(1, 2) if fm else z
         for i in range(self.denses):
-            z = act(stacked_linear(z, params[f"{p}dense{i}.weight"], params[f"{p}dense{i}.bias"]))
+            z = act(stacked_linear(z, params[f"{p}dense{i}.weight"], params[f"{p}dense{i}.bias"], fm))
         return z
+
+
+def batch_major(out: torch.Tensor, fm: bool) -> torch.Tensor:
+    """An output (K, out, B) (feature-major) or (K, B, out) as (K, B, out)."""
+    return out.transpose(1, 2) if fm else out
 
 
 def seeded_members(build, seeds: Sequence[int]) -> list:
@@ -186,7 +186,8 @@ class ActorCritic:
     """
 
     def __init__(self, encoder: ObservationEncoder, action_space: spaces.Space, hidden_sizes: Sequence[int],
-                 activation: str, log_std_init: float, seeds: Sequence[int], device: torch.device):
+                 activation: str = "tanh", log_std_init: float = 0.0, seeds: Sequence[int] = (0,),
+                 device: torch.device | str = "cpu"):
         self.encoder, self.action_space = encoder, action_space
         self.hidden_sizes, self.activation, self.log_std_init = tuple(hidden_sizes), activation, log_std_init
         self.distribution = distribution_for(action_space)
@@ -195,11 +196,18 @@ class ActorCritic:
         members = seeded_members(self.build_member, seeds)
         self.params = ParameterStack([self._tensors(m) for m in members], device)
         if self.shared:
-            self.trunk = StackedTrunk(encoder, members[0]["trunk"], activation)
+            self.stacked_trunk = StackedTrunk(encoder, members[0]["trunk"], activation)
 
     @property
     def num_members(self) -> int:
         return self.params.num_members
+
+    @property
+    def trunk(self) -> nn.Module:
+        """Member 0's shared board trunk as an ordinary module (boards only)."""
+        if not self.shared:
+            raise AttributeError("flat observations have no shared trunk: see member_nets(k)")
+        return self.member_nets(0)["trunk"]
 
     def build_member(self) -> nn.ModuleDict:
         """One member's ordinary nets, from `nets` (torch's global RNG must be seeded by the caller)."""
@@ -223,20 +231,20 @@ class ActorCritic:
             heads = [nets["policy_head"][0], nets["value_head"][0]]
             tensors = trunk_tensors(nets["trunk"])
             tensors += [("heads.weight", torch.cat([h.weight for h in heads])),
-                        ("heads.bias", torch.cat([h.bias for h in heads])[:, None])]
+                        ("heads.bias", torch.cat([h.bias for h in heads])[None, :])]
         else:
             policy, value = linear_layers(nets["policy_net"]), linear_layers(nets["value_net"])
             tensors = []
             if len(policy) > 1:
                 tensors += [("hidden0.weight", torch.cat([policy[0].weight, value[0].weight])),
-                            ("hidden0.bias", torch.cat([policy[0].bias, value[0].bias])[:, None])]
+                            ("hidden0.bias", torch.cat([policy[0].bias, value[0].bias])[None, :])]
             for name, layers in (("policy", policy), ("value", value)):
                 for i in range(1, len(layers) - 1):
                     tensors += [(f"{name}.hidden{i}.weight", layers[i].weight),
-                                (f"{name}.hidden{i}.bias", layers[i].bias[:, None])]
-                tensors += [(f"{name}.out.weight", layers[-1].weight), (f"{name}.out.bias", layers[-1].bias[:, None])]
+                                (f"{name}.hidden{i}.bias", layers[i].bias[None, :])]
+                tensors += [(f"{name}.out.weight", layers[-1].weight), (f"{name}.out.bias", layers[-1].bias[None, :])]
         if "log_std" in nets:
-            tensors.append(("log_std", nets["log_std"][0][:, None]))
+            tensors.append(("log_std", nets["log_std"][0][None, :]))
         return tensors
 
     def member_nets(self, k: int) -> nn.ModuleDict:
@@ -252,54 +260,61 @@ class ActorCritic:
             if self.shared:
                 width = nets["policy_head"][0].weight.shape[0]
                 nets["policy_head"][0].weight.copy_(tensors["heads.weight"][:width])
-                nets["policy_head"][0].bias.copy_(tensors["heads.bias"][:width, 0])
+                nets["policy_head"][0].bias.copy_(tensors["heads.bias"][0, :width])
                 nets["value_head"][0].weight.copy_(tensors["heads.weight"][width:])
-                nets["value_head"][0].bias.copy_(tensors["heads.bias"][width:, 0])
+                nets["value_head"][0].bias.copy_(tensors["heads.bias"][0, width:])
             elif "hidden0.weight" in tensors:
                 policy, value = linear_layers(nets["policy_net"]), linear_layers(nets["value_net"])
                 h = policy[0].weight.shape[0]
                 policy[0].weight.copy_(tensors["hidden0.weight"][:h])
                 value[0].weight.copy_(tensors["hidden0.weight"][h:])
-                policy[0].bias.copy_(tensors["hidden0.bias"][:h, 0])
-                value[0].bias.copy_(tensors["hidden0.bias"][h:, 0])
+                policy[0].bias.copy_(tensors["hidden0.bias"][0, :h])
+                value[0].bias.copy_(tensors["hidden0.bias"][0, h:])
         return nets
 
-    # Forward passes: x (K, B, input) -> (K, A, B) policy parameters and (K, B) values ---------------------------
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    # Forward passes: x (K, B, input) -> (K, B, A) policy parameters and (K, B) values ---------------------------
+    def forward(self, x: torch.Tensor, fm: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`fm` forces the layout (`nets.stacked.stacked_linear`); by default it follows the batch size. What feeds
+        the updates is computed feature-major, which rounds a member's numbers the same whatever K is."""
         p = self.params
+        fm = feature_major(x.shape[1]) if fm is None else fm
         if self.shared:
-            logits, values = stacked_linear(self.trunk(p, x), p["heads.weight"], p["heads.bias"]).split(
-                self.distribution.num_params, dim=1)
-            return logits, values[:, 0]
-        hp, hv = self._hidden(x, value=True)
-        return (stacked_linear(hp, p["policy.out.weight"], p["policy.out.bias"]),
-                stacked_linear(hv, p["value.out.weight"], p["value.out.bias"])[:, 0])
+            out = stacked_linear(self.stacked_trunk(p, x, fm), p["heads.weight"], p["heads.bias"], fm)
+            logits, values = out.split(self.distribution.num_params, dim=1 if fm else 2)
+        else:
+            hp, hv = self._hidden(x, True, fm)
+            logits = stacked_linear(hp, p["policy.out.weight"], p["policy.out.bias"], fm)
+            values = stacked_linear(hv, p["value.out.weight"], p["value.out.bias"], fm)
+        # A value's gradient must reach the value head as it left it: (K, 1, B) feature-major, not a transposed copy
+        return batch_major(logits, fm), (values[:, 0] if fm else values[..., 0])
 
     def policy_params(self, x: torch.Tensor) -> torch.Tensor:
         if self.shared:
             return self.forward(x)[0]
-        p = self.params
-        return stacked_linear(self._hidden(x, value=False)[0], p["policy.out.weight"], p["policy.out.bias"])
+        p, fm = self.params, feature_major(x.shape[1])
+        hp = self._hidden(x, False, fm)[0]
+        return batch_major(stacked_linear(hp, p["policy.out.weight"], p["policy.out.bias"], fm), fm)
 
-    def value(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward(x)[1]
+    def value(self, x: torch.Tensor, fm: bool | None = None) -> torch.Tensor:
+        return self.forward(x, fm)[1]
 
-    def _hidden(self, x: torch.Tensor, value: bool):
+    def _hidden(self, x: torch.Tensor, value: bool, fm: bool):
         p, act, layers = self.params, self._activation, len(self.hidden_sizes)
-        z = x.reshape(x.shape[0], x.shape[1], -1).transpose(1, 2)
+        z = x.reshape(x.shape[0], x.shape[1], -1)
+        z = z.transpose(1, 2) if fm else z
         if layers == 0:
             return z, z
-        first = self.hidden_sizes[0]
+        first, features = self.hidden_sizes[0], 1 if fm else 2
         if value:
             # split, not slicing: its backward is one concatenation, where two slices would each fill a zero tensor
-            hp, hv = act(stacked_linear(z, p["hidden0.weight"], p["hidden0.bias"])).split(first, dim=1)
+            hp, hv = act(stacked_linear(z, p["hidden0.weight"], p["hidden0.bias"], fm)).split(first, dim=features)
         else:
-            hp = act(stacked_linear(z, p["hidden0.weight"][:, :first], p["hidden0.bias"][:, :first]))
+            hp = act(stacked_linear(z, p["hidden0.weight"][:, :first], p["hidden0.bias"][:, :, :first], fm))
             hv = None
         for i in range(1, layers):
-            hp = act(stacked_linear(hp, p[f"policy.hidden{i}.weight"], p[f"policy.hidden{i}.bias"]))
+            hp = act(stacked_linear(hp, p[f"policy.hidden{i}.weight"], p[f"policy.hidden{i}.bias"], fm))
             if value:
-                hv = act(stacked_linear(hv, p[f"value.hidden{i}.weight"], p[f"value.hidden{i}.bias"]))
+                hv = act(stacked_linear(hv, p[f"value.hidden{i}.weight"], p[f"value.hidden{i}.bias"], fm))
         return hp, hv
 
     # The distribution, whatever its kind ------------------------------------------------------------------------
@@ -322,8 +337,9 @@ class QNetwork:
     """Q(s, .) of K members for Discrete actions; dueling (Wang et al. 2016): Q = V + A - mean(A) on one trunk.
     Default (torch) initialization, as stable-baselines3's QNetwork. The heads run as one matmul."""
 
-    def __init__(self, encoder: ObservationEncoder, num_actions: int, hidden_sizes: Sequence[int], activation: str,
-                 dueling: bool, seeds: Sequence[int], device: torch.device):
+    def __init__(self, encoder: ObservationEncoder, num_actions: int, hidden_sizes: Sequence[int],
+                 activation: str = "relu", dueling: bool = False, seeds: Sequence[int] = (0,),
+                 device: torch.device | str = "cpu"):
         self.encoder, self.num_actions = encoder, int(num_actions)
         self.hidden_sizes, self.activation, self.dueling = tuple(hidden_sizes), activation, dueling
         online = seeded_members(self._build_pair, seeds)
@@ -356,7 +372,7 @@ class QNetwork:
     def _tensors(self, nets: nn.ModuleDict) -> list[tuple[str, torch.Tensor]]:
         heads = [nets["advantage"][0]] + ([nets["state_value"][0]] if self.dueling else [])
         return trunk_tensors(nets["trunk"]) + [("heads.weight", torch.cat([h.weight for h in heads])),
-                                               ("heads.bias", torch.cat([h.bias for h in heads])[:, None])]
+                                               ("heads.bias", torch.cat([h.bias for h in heads])[None, :])]
 
     def member_nets(self, k: int, params: ParameterStack | None = None) -> nn.ModuleDict:
         """Member k's Q-network as an ordinary module holding its current weights (or those of `params`, e.g. the
@@ -369,19 +385,21 @@ class QNetwork:
                 target.copy_(tensors[name].reshape(target.shape))
             a = self.num_actions
             nets["advantage"][0].weight.copy_(tensors["heads.weight"][:a])
-            nets["advantage"][0].bias.copy_(tensors["heads.bias"][:a, 0])
+            nets["advantage"][0].bias.copy_(tensors["heads.bias"][0, :a])
             if self.dueling:
                 nets["state_value"][0].weight.copy_(tensors["heads.weight"][a:])
-                nets["state_value"][0].bias.copy_(tensors["heads.bias"][a:, 0])
+                nets["state_value"][0].bias.copy_(tensors["heads.bias"][0, a:])
         return nets
 
     def q_values(self, params: ParameterStack, x: torch.Tensor) -> torch.Tensor:
-        """x (K, B, input) -> Q (K, A, B) under `params` (the online stack or a target stack of the same layout)."""
-        out = stacked_linear(self.trunk(params, x), params["heads.weight"], params["heads.bias"])
+        """x (K, B, input) -> Q (K, B, A) under `params` (the online stack or a target stack of the same layout)."""
+        fm = feature_major(x.shape[1])
+        out = stacked_linear(self.trunk(params, x, fm), params["heads.weight"], params["heads.bias"], fm)
+        out = batch_major(out, fm)
         if not self.dueling:
             return out
-        advantage, state_value = out.split(self.num_actions, dim=1)
-        return state_value + advantage - advantage.mean(dim=1, keepdim=True)
+        advantage, state_value = out.split(self.num_actions, dim=-1)
+        return state_value + advantage - advantage.mean(dim=-1, keepdim=True)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.q_values(self.params, x)

@@ -19,7 +19,7 @@ from agents.population import StackedOptimizer
 
 @dataclass
 class Rollout:
-    """T steps of K members x N copies: net inputs x (T, K, N, input) and actions (T, K, ...) on the device;
+    """T steps of K members x N copies: net inputs x (T, K, N, input) and actions (T, K, N[, D]) on the device;
     rewards, terminated, truncated (T, K * N) and the truncated episodes' last-observation values in numpy."""
 
     x: torch.Tensor
@@ -43,9 +43,9 @@ class TrainingBatch:
     discrete: bool
 
     def unpack(self, rows: torch.Tensor):
-        """(x (K, b, input), actions (K, b) or (K, D, b), old log-probabilities, advantages, returns (K, b))."""
+        """(x (K, b, input), actions (K, b) or (K, b, D), old log-probabilities, advantages, returns (K, b))."""
         i, a = self.input_width, self.action_width
-        actions = rows[..., i].long() if self.discrete else rows[..., i:i + a].transpose(1, 2)
+        actions = rows[..., i].long() if self.discrete else rows[..., i:i + a]
         return rows[..., :i], actions, rows[..., i + a], rows[..., i + a + 1], rows[..., i + a + 2]
 
     @property
@@ -91,7 +91,7 @@ class ActorCriticAgent(DeepAgent):
             self.reward_normalizer = ReturnNormalizer(self.num_members, self.num_envs, self.config.gamma)
 
     def _noise(self, steps: int, batch: int) -> torch.Tensor:
-        """(steps, K, A, batch) sampling noise, member k's drawn from its own generator."""
+        """(steps, K, batch, A) sampling noise, member k's drawn from its own generator."""
         draws = [self.policy.distribution.noise(steps, batch, g) for g in self.generators.torch]
         return torch.stack(draws, dim=1)
 
@@ -156,7 +156,7 @@ class ActorCriticAgent(DeepAgent):
             slot[mine] = np.arange(len(mine))
             padded[k, :len(mine)] = obs[mine]
         x = self.encoder.encode(padded.reshape(-1, *obs.shape[1:]), self.device).reshape(self.num_members, width, -1)
-        values = self.policy.value(x).cpu().numpy()
+        values = self.policy.value(x, fm=True).cpu().numpy()
         final_values[steps, copies] = values[members, slot]
         return final_values
 
@@ -167,19 +167,18 @@ class ActorCriticAgent(DeepAgent):
         steps, members, n = rollout.x.shape[0], self.num_members, self.num_envs
         x = rollout.x.transpose(0, 1).reshape(members, steps * n, -1)
         discrete = rollout.actions.dim() == 3
-        actions = rollout.actions.transpose(0, 1)  # (K, T, N) or (K, T, D, N)
-        actions = actions.reshape(members, steps * n) if discrete else \
-            actions.transpose(2, 3).reshape(members, steps * n, -1).transpose(1, 2)
-        params, values = self.policy.forward(x)
+        actions = rollout.actions.transpose(0, 1)  # (K, T, N) or (K, T, N, D)
+        actions = actions.reshape(members, steps * n, *actions.shape[3:])
+        params, values = self.policy.forward(x, fm=True)
         log_probs, _ = self.policy.log_prob_entropy(params, actions, with_entropy=False)
-        last_values = self.policy.value(self._input(self._per_member(self._obs))).cpu().numpy().reshape(-1)
+        last_values = self.policy.value(self._input(self._per_member(self._obs)), fm=True).cpu().numpy().reshape(-1)
         values_np = values.cpu().numpy().astype(np.float64)
         by_step = values_np.reshape(members, steps, n).transpose(1, 0, 2).reshape(steps, members * n)
         advantages = compute_gae(rollout.rewards, by_step, last_values, rollout.terminated, rollout.truncated,
                                  rollout.final_values, self.config.gamma, self.config.gae_lambda)
         advantages = advantages.reshape(steps, members, n).transpose(1, 0, 2).reshape(members, steps * n)
         advantages = torch.as_tensor(advantages, dtype=torch.float32, device=self.device)
-        stored = actions.unsqueeze(-1).float() if discrete else actions.transpose(1, 2)
+        stored = actions.unsqueeze(-1).float() if discrete else actions
         packed = torch.cat([x, stored, log_probs.unsqueeze(-1), advantages.unsqueeze(-1),
                             (advantages + values).unsqueeze(-1)], dim=2)
         return TrainingBatch(packed, values, x.shape[-1], stored.shape[-1], discrete)

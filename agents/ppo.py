@@ -100,7 +100,7 @@ class PPO(ActorCriticAgent):
                 index = order[:, start:start + config.batch_size]
                 x, actions, old_log_probs, advantages, returns = batch.unpack(
                     packed.gather(1, index.unsqueeze(-1).expand(-1, -1, width)))
-                params, values = policy.forward(x)
+                params, values = policy.forward(x, fm=True)
                 log_probs, entropy = policy.log_prob_entropy(params, actions, with_entropy=config.ent_coef != 0)
                 log_ratio = log_probs - old_log_probs
                 ratio = log_ratio.exp()

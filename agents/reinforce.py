@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from gymnasium import spaces
 
 from agents.deep import DeepAgent, check_fraction, check_positive
 from agents.env_state import from_plain, to_plain
@@ -113,10 +114,11 @@ class REINFORCE(DeepAgent):
         if truncated.any():  # the baseline's value of each truncated episode's last observation
             last = obs.copy()
             last[done] = self.encoder.to_storage(final_obs)
-            tails = np.where(truncated, self._values(self._input(self._per_member(last))).cpu().numpy().reshape(-1), 0)
+            values = self.policy.value(self._input(self._per_member(last)), fm=True)
+            tails = np.where(truncated, values.cpu().numpy().reshape(-1), 0.0)
         for c in range(len(done)):
             k, i = divmod(c, n)
-            action = actions[k, i] if actions.dim() == 2 else actions[k, :, i]
+            action = actions[k, i]
             self._in_flight[c].append((x[k, i], action, float(rewards[c])))
             if done[c]:
                 steps = self._in_flight[c]
@@ -134,7 +136,7 @@ class REINFORCE(DeepAgent):
         lengths = [sum(len(e["rewards"]) for e in b) for b in batches]
         width = max(lengths)
         x = torch.zeros((members, width, self._finished_width()), device=self.device)
-        discrete = self.policy.distribution.__class__.__name__ == "Categorical"
+        discrete = isinstance(self.action_space, spaces.Discrete)
         actions = torch.zeros((members, width) if discrete else (members, width, self.action_space.shape[0]),
                               device=self.device)
         returns = torch.zeros((members, width), device=self.device)
@@ -147,7 +149,7 @@ class REINFORCE(DeepAgent):
                 returns[k, :rows] = torch.as_tensor(np.concatenate(
                     [discounted_returns(e["rewards"], e["tail"], config.gamma) for e in episodes]))
                 weight[k, :rows] = 1.0
-        loss, figures = self._loss(x, actions if discrete else actions.transpose(1, 2), returns, weight)
+        loss, figures = self._loss(x, actions, returns, weight)
         gradient_step(self.policy.params, self.optimizer, loss.sum(), config.max_grad_norm, ready)
         used = np.array([len(b) for b in batches], dtype=np.float64)
         mean_return = np.array([np.mean([e["rewards"].sum() for e in b]) if b else np.nan for b in batches])
@@ -163,7 +165,7 @@ class REINFORCE(DeepAgent):
         """Each member's REINFORCE loss over its valid rows (weight 1), and the figures (one read-back)."""
         config = self.config
         count = weight.sum(1).clamp(min=1.0)
-        params, values = self.policy.forward(x)
+        params, values = self.policy.forward(x, fm=True)
         log_probs, entropy = self.policy.log_prob_entropy(params, actions)
         advantages = returns - values.detach()
         if config.normalize_advantage:

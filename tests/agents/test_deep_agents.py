@@ -47,7 +47,7 @@ def test_dqn_replay_keeps_truncation_apart_and_stores_the_last_observation_of_an
 # Learning on fixed seeds --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls, settings", [
     (PPO, dict(num_steps=64, batch_size=128, n_epochs=4, gamma=0.99, gae_lambda=0.95, learning_rate=3e-3)),
-    (A2C, dict(learning_rate=3e-3)),
+    (A2C, dict(learning_rate=1e-3, num_steps=16)),
     (DQN, dict(learning_starts=1000, train_freq=4, gradient_steps=1, target_update_interval=250, hidden_sizes=(32,),
                learning_rate=1e-3, exploration_fraction=0.3)),
     (REINFORCE, dict(learning_rate=3e-3)),

@@ -17,7 +17,7 @@ def members(count: int, seed: int = 0) -> list[nn.Linear]:
 
 
 def stack_of(layers: list[nn.Linear]) -> ParameterStack:
-    return ParameterStack([[("weight", layer.weight), ("bias", layer.bias[:, None])] for layer in layers])
+    return ParameterStack([[("weight", layer.weight), ("bias", layer.bias[None, :])] for layer in layers])
 
 
 def test_views_and_rows_alias_one_tensor_and_rows_are_aligned():
@@ -27,17 +27,21 @@ def test_views_and_rows_alias_one_tensor_and_rows_are_aligned():
     torch.testing.assert_close(stack["weight"][1], layers[1].weight.detach(), rtol=0, atol=0)
     with torch.no_grad():
         stack.rows()[2].add_(1.0)  # an optimizer writes rows; the layer views see it
-    torch.testing.assert_close(stack["bias"][2, :, 0], layers[2].bias.detach() + 1.0, rtol=0, atol=0)
+    torch.testing.assert_close(stack["bias"][2, 0], layers[2].bias.detach() + 1.0, rtol=0, atol=0)
     assert stack.member(0).keys() == {"weight", "bias"}
 
 
-def test_stacked_linear_is_each_members_linear_layer():
+@pytest.mark.parametrize("feature_major", [False, True])
+def test_stacked_linear_is_each_members_linear_layer(feature_major):
     layers = members(4)
     stack = stack_of(layers)
     x = torch.randn(4, 7, 3)  # (K, B, in)
-    out = stacked_linear(x.transpose(1, 2), stack["weight"], stack["bias"])  # feature-major (K, out, B)
+    if feature_major:
+        out = stacked_linear(x.transpose(1, 2), stack["weight"], stack["bias"], True).transpose(1, 2)
+    else:
+        out = stacked_linear(x, stack["weight"], stack["bias"], False)  # (K, B, out)
     for k, layer in enumerate(layers):
-        torch.testing.assert_close(out[k].T, layer(x[k]), rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(out[k], layer(x[k]), rtol=1e-6, atol=1e-6)
 
 
 def test_stacked_conv2d_is_each_members_convolution():
@@ -56,12 +60,12 @@ def test_backward_gives_each_member_its_own_gradient():
     layers = members(2)
     stack = stack_of(layers)
     x = torch.randn(2, 6, 3)
-    target = torch.randn(2, 5, 6)
-    out = stacked_linear(x.transpose(1, 2), stack["weight"], stack["bias"])
+    target = torch.randn(2, 6, 5)
+    out = stacked_linear(x, stack["weight"], stack["bias"], False)
     stack.backward(((out - target) ** 2).mean(dim=(1, 2)).sum())
     for k, layer in enumerate(layers):
         layer.zero_grad()
-        ((layer(x[k]).T - target[k]) ** 2).mean().backward()
+        ((layer(x[k]) - target[k]) ** 2).mean().backward()
         want = torch.cat([layer.weight.grad.reshape(-1), layer.bias.grad])
         torch.testing.assert_close(stack.grad[k, :stack.size], want, rtol=1e-6, atol=1e-7)
     assert (stack.grad[:, stack.size:] == 0).all()
