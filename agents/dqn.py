@@ -101,7 +101,7 @@ class DQN(DeepAgent):
         greedy = self.q_net(x).argmax(dim=-1)
         if deterministic:
             return greedy
-        actions = self._explore(x.shape[1], self.exploration_rate)  # SB3's DQN.predict: one coin per call
+        actions = self._explore(x.shape[1], self.exploration_rate)  # dqn.py DQN.predict: one coin per call
         return torch.where(torch.from_numpy(actions >= 0).to(self.device), torch.from_numpy(actions).to(self.device),
                            greedy)
 
@@ -123,7 +123,8 @@ class DQN(DeepAgent):
         for _ in range(config.train_freq):
             self._collect_step()
         figures = {"epsilon": self.exploration_rate}
-        if self.num_timesteps > 0 and self.num_timesteps > config.learning_starts:  # SB3's OffPolicyAlgorithm.learn
+        # stable_baselines3/common/off_policy_algorithm.py OffPolicyAlgorithm.learn: train once past learning_starts
+        if self.num_timesteps > 0 and self.num_timesteps > config.learning_starts:
             gradient_steps = config.gradient_steps if config.gradient_steps >= 0 else config.train_freq * self.num_envs
             if gradient_steps > 0:
                 learning_rate = config.learning_rate * self.progress_remaining() if config.anneal_lr \
@@ -136,7 +137,7 @@ class DQN(DeepAgent):
     def _collect_step(self) -> None:
         config, n = self.config, self.num_envs
         obs = self._per_member(self._obs)
-        if self.num_timesteps < config.learning_starts:  # SB3's _sample_action: warm-up with uniform actions
+        if self.num_timesteps < config.learning_starts:  # off_policy_algorithm.py _sample_action: uniform warm-up
             actions = np.stack([rng.integers(self.action_space.n, size=n) for rng in self.generators.numpy])
         else:
             actions = self._explore(n, self.exploration_rate)
@@ -156,7 +157,7 @@ class DQN(DeepAgent):
         self._obs = next_obs
         self.num_timesteps += n
         self._n_calls += 1
-        if self._n_calls % max(config.target_update_interval // n, 1) == 0:  # SB3's DQN._on_step
+        if self._n_calls % max(config.target_update_interval // n, 1) == 0:  # stable_baselines3/dqn/dqn.py _on_step
             self.target.polyak_(self.q_net.params, config.tau)
         self.exploration_rate = linear_epsilon(config.exploration_initial_eps, config.exploration_final_eps,
                                                config.exploration_fraction, self.progress_remaining())

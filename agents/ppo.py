@@ -112,7 +112,7 @@ class PPO(ActorCriticAgent):
                 loss = policy_loss + config.vf_coef * value_loss
                 if entropy is not None:
                     loss = loss - config.ent_coef * entropy.mean(1)
-                if config.target_kl is not None:  # SB3 checks each minibatch's KL before its step
+                if config.target_kl is not None:  # stable_baselines3/ppo/ppo.py PPO.train: KL checked before the step
                     with torch.no_grad():
                         approx_kl = ((ratio - 1) - log_ratio).mean(1).cpu().numpy()
                     active = active & (approx_kl <= 1.5 * config.target_kl)

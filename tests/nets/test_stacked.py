@@ -147,3 +147,15 @@ def test_the_fused_adam_fast_path_equals_torch_adam_over_many_steps():
     for k in range(2):
         torch.testing.assert_close(stack.flat[k], reference[k].detach(), rtol=1e-6, atol=1e-7)
     assert float(stacked.optimizer.state[stack.rows()[0]]["step"]) == 8.0
+
+
+def test_stacked_tanh_is_tanh_to_float_precision_with_tanhs_gradient():
+    from nets.stacked import SIGMOID_TANH_ELEMENTS, tanh
+
+    x = (torch.linspace(-12, 12, 2 * SIGMOID_TANH_ELEMENTS).reshape(1, 2, -1) * 1.0).requires_grad_()
+    y = tanh(x)
+    torch.testing.assert_close(y, torch.tanh(x), rtol=0, atol=2e-7)
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    torch.testing.assert_close(grad, 1 - y.detach() ** 2, rtol=0, atol=0)
+    wide = torch.cat([x.detach(), torch.randn(2, *x.shape[1:])])  # the same member among three: same numbers
+    assert torch.equal(tanh(wide)[0], y.detach()[0])
