@@ -83,20 +83,23 @@ def space_from_description(description: dict) -> spaces.Space:
 
 
 class RunningNormalizer:
-    """Running mean and variance of observations (parallel Welford), and obs -> clip((obs - mean) / std).
+    """Each member's running mean and variance of a stream (parallel Welford, as stable-baselines3's
+    RunningMeanStd, which starts its count at 1e-4), and x -> clip((x - mean) / sqrt(var + 1e-8), +-clip).
 
-    The statistics are part of the model: they are saved with it and used, frozen, by `predict`.
+    Statistics have a leading member axis (K, *shape); `update` takes (K, N, *shape), one batch per member.
+    Observation statistics are part of the model: saved with it and used, frozen, by `predict`.
     """
 
-    def __init__(self, shape: tuple[int, ...], clip: float = 10.0, epsilon: float = 1e-8):
-        self.mean = np.zeros(shape)
-        self.var = np.ones(shape)
-        self.count = epsilon
+    def __init__(self, shape: tuple[int, ...], members: int = 1, clip: float = 10.0, epsilon: float = 1e-8,
+                 initial_count: float = 1e-4):
+        self.mean = np.zeros((members, *shape))
+        self.var = np.ones((members, *shape))
+        self.count = float(initial_count)
         self.clip = clip
         self.epsilon = epsilon
 
     def update(self, batch: np.ndarray) -> None:
-        batch_mean, batch_var, n = batch.mean(axis=0), batch.var(axis=0), batch.shape[0]
+        batch_mean, batch_var, n = batch.mean(axis=1), batch.var(axis=1), batch.shape[1]
         delta = batch_mean - self.mean
         total = self.count + n
         self.mean = self.mean + delta * n / total
@@ -104,13 +107,53 @@ class RunningNormalizer:
         self.count = total
 
     def normalize(self, batch: np.ndarray) -> np.ndarray:
-        scaled = (batch - self.mean) / np.sqrt(self.var + self.epsilon)
+        """(K, B, *shape) -> float32, each member's rows by its own statistics."""
+        shape = (self.mean.shape[0], 1, *self.mean.shape[1:])
+        scaled = (batch - self.mean.reshape(shape)) / np.sqrt(self.var.reshape(shape) + self.epsilon)
         return np.clip(scaled, -self.clip, self.clip).astype(np.float32)
 
-    def state_dict(self) -> dict:
-        return {"mean": torch.from_numpy(self.mean.copy()), "var": torch.from_numpy(self.var.copy()),
+    def normalize_rows(self, rows: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """(R, *shape) observations, row r belonging to member members[r] -> float32 normalized rows."""
+        scaled = (rows - self.mean[members]) / np.sqrt(self.var[members] + self.epsilon)
+        return np.clip(scaled, -self.clip, self.clip).astype(np.float32)
+
+    def state_dict(self, members=None) -> dict:
+        rows = slice(None) if members is None else list(members)
+        return {"mean": torch.from_numpy(self.mean[rows].copy()), "var": torch.from_numpy(self.var[rows].copy()),
                 "count": float(self.count), "clip": float(self.clip)}
 
     def load_state_dict(self, state: dict) -> None:
         self.mean, self.var = state["mean"].numpy().copy(), state["var"].numpy().copy()
         self.count, self.clip = float(state["count"]), float(state["clip"])
+
+
+class ReturnNormalizer:
+    """Reward scaling of stable-baselines3's VecNormalize (rl-zoo's `normalize: true`), per member: rewards are
+    divided by the running standard deviation of each copy's discounted return and clipped to +-10.
+
+        R <- gamma R + r;  update the variance with R;  r' = clip(r / sqrt(var + 1e-8), -10, 10);  R <- 0 at ends
+    """
+
+    def __init__(self, members: int, num_envs: int, gamma: float, clip: float = 10.0):
+        self.statistics = RunningNormalizer((), members, clip=clip)
+        self.returns = np.zeros((members, num_envs))
+        self.gamma = gamma
+
+    def __call__(self, rewards: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """(K * N,) raw rewards and episode ends -> (K * N,) scaled rewards (float32); updates the statistics."""
+        shape = self.returns.shape
+        self.returns = self.returns * self.gamma + rewards.reshape(shape)
+        self.statistics.update(self.returns)
+        std = np.sqrt(self.statistics.var + self.statistics.epsilon)[:, None]
+        scaled = np.clip(rewards.reshape(shape) / std, -self.statistics.clip, self.statistics.clip)
+        self.returns[done.reshape(shape)] = 0.0
+        return scaled.reshape(-1).astype(np.float32)
+
+    def state_dict(self, members=None) -> dict:
+        rows = slice(None) if members is None else list(members)
+        return {"statistics": self.statistics.state_dict(members),
+                "returns": torch.from_numpy(self.returns[rows].copy())}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.statistics.load_state_dict(state["statistics"])
+        self.returns = state["returns"].numpy().copy()

@@ -173,7 +173,8 @@ class GameEnv(_RenderingMixin, gym.Env):
 class GameVectorEnv(_RenderingMixin, VectorEnv):
     """N copies of a game in one `BatchedGame` core, with next-step autoreset.
 
-    reset(seed=s) seeds copy i with s + i, as N single envs reset with seeds s, s + 1, ... Copy i is truncated
+    reset(seed=s) seeds copy i with s + i, as N single envs reset with seeds s, s + 1, ... (or with seed[i] when
+    `seed` is a list of N ints). Copy i is truncated
     after `max_episode_steps` steps (None: never). On the step after copy i ended it is reset instead of
     stepped (reward 0, terminated and truncated False), drawing exactly what a single env's reset() draws.
     Observations: uint8 (N, C, H, W); actions: int (N,). render() draws the first `render_copies` copies tiled.
@@ -210,10 +211,10 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Reset every copy, or those in options["reset_mask"] (bool (N,)). Returns (obs (N, C, H, W), {})."""
-        super().reset(seed=seed)
+        super().reset(seed=seed if isinstance(seed, int | np.integer) else None)
         mask = self._reset_mask(options)
         if seed is not None:
-            self.game.seed(mask, rng.seed_to_keys(seed, self.num_envs)[mask])
+            self.game.seed(mask, self._keys_from_seed(seed)[mask])
         else:
             unkeyed = mask & ~self._keyed
             if unkeyed.any():
@@ -226,6 +227,31 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         if self.render_mode == "human":
             self.render()
         return self.game.observe(), {}
+
+    def _keys_from_seed(self, seed) -> np.ndarray:
+        if isinstance(seed, int | np.integer):
+            return rng.seed_to_keys(int(seed), self.num_envs)
+        seeds = list(seed)
+        if len(seeds) != self.num_envs:
+            raise ValueError(f"seed must be an int or a list of {self.num_envs} ints, got {len(seeds)} seeds")
+        return np.array([rng.seed_to_key(s) for s in seeds], dtype=np.uint64)
+
+    def state_dict(self, copies=None) -> dict[str, Any]:
+        """Every copy's state (or the rows `copies`) as numpy arrays: the game's state arrays, the step counts
+        and the pending-reset flags, so a checkpoint continues each copy's episode where it was."""
+        rows = slice(None) if copies is None else np.asarray(copies, dtype=np.int64)
+        return {"game": self.game.state_dict(copies), "episode_steps": self.episode_steps[rows].copy(),
+                "needs_reset": self._needs_reset[rows].copy(), "keyed": self._keyed[rows].copy()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore `state_dict()` output taken from a vector env of the same game with as many copies."""
+        self.game.load_state_dict(state["game"])
+        for name, target in (("episode_steps", self.episode_steps), ("needs_reset", self._needs_reset),
+                             ("keyed", self._keyed)):
+            value = np.asarray(state[name])
+            if value.shape != target.shape:
+                raise ValueError(f"env state {name} has shape {value.shape}, expected {target.shape}")
+            target[...] = value
 
     def _reset_mask(self, options: dict[str, Any] | None) -> np.ndarray:
         if options is None or options.get("reset_mask") is None:

@@ -72,6 +72,10 @@ class BatchedGame(ABC):
     as MinAtar's `Environment.act` does. Unlike MinAtar, which keeps the last action across episodes,
     `restart` sets it back to the no-op action (action 0 if the game has none), so that `reset(seed=...)`
     alone determines an episode, as Gymnasium expects.
+
+    State lives in public numpy arrays with a leading axis of length N (`keys`, `counters`, `score` and the
+    game's own); arrays derived from N alone (offsets into the observation) are private (leading underscore).
+    `state_dict` saves exactly the public per-copy arrays, so a checkpoint can continue every copy's episode.
     """
 
     #: Names of the Discrete actions, in action-index order.
@@ -140,6 +144,28 @@ class BatchedGame(ABC):
                 actions = np.where(repeat, self.last_action, actions)
         np.copyto(self.last_action, actions)
         return self.step(actions)
+
+    def state_arrays(self) -> list[str]:
+        """Names of the per-copy state arrays: public ndarray attributes with a leading axis of length N."""
+        return sorted(name for name, value in vars(self).items() if not name.startswith("_")
+                      and isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == self.num_envs)
+
+    def state_dict(self, copies=None) -> dict[str, np.ndarray]:
+        """Copies of the state arrays, all copies or the rows `copies` (index array or list)."""
+        rows = slice(None) if copies is None else np.asarray(copies, dtype=np.int64)
+        return {name: getattr(self, name)[rows].copy() for name in self.state_arrays()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Set every state array from `state_dict()` output of the same game with the same N."""
+        names = self.state_arrays()
+        if sorted(state) != names:
+            raise ValueError(f"game state holds {sorted(state)}, this game has {names}")
+        for name in names:
+            value = np.asarray(state[name])
+            target = getattr(self, name)
+            if value.shape != target.shape:
+                raise ValueError(f"game state {name} has shape {value.shape}, expected {target.shape}")
+            target[...] = value
 
     @abstractmethod
     def reset(self, mask: np.ndarray) -> None:

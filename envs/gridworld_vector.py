@@ -28,6 +28,7 @@ class GridWorldVectorEnv(VectorEnv):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.NEXT_STEP}
+    _STATE = ("states", "keys", "counters", "elapsed_steps", "needs_reset")
 
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = None, render_mode=None, **kwargs):
         if num_envs < 1:
@@ -124,6 +125,25 @@ class GridWorldVectorEnv(VectorEnv):
 
     def close_extras(self, **kwargs):
         self.model_env.close()
+
+    def state_dict(self, copies=None) -> dict:
+        """Every copy's state (or the rows `copies`) as numpy arrays: states, random keys and counters, elapsed
+        steps and pending-reset flags, so a checkpoint continues each copy's episode where it was."""
+        if not self._started:
+            raise RuntimeError("call reset() before state_dict(): the copies have no state yet")
+        rows = slice(None) if copies is None else np.asarray(copies, dtype=np.int64)
+        return {name: getattr(self, name)[rows].copy() for name in self._STATE}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore `state_dict()` output taken from a vector env of the same map with as many copies."""
+        if self.keys is None:
+            self.keys = np.zeros(self.num_envs, dtype=np.uint64)
+        for name in self._STATE:
+            value = np.asarray(state[name])
+            if value.shape != (self.num_envs,):
+                raise ValueError(f"env state {name} has shape {value.shape}, expected ({self.num_envs},)")
+            getattr(self, name)[...] = value.astype(getattr(self, name).dtype)
+        self._started = True
 
     def _keys_from_seed(self, seed) -> np.ndarray:
         if isinstance(seed, int | np.integer):

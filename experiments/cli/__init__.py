@@ -25,6 +25,7 @@ class OneLineErrors(argparse.ArgumentParser):
     """argparse, with a usage error as one line naming the problem and where help is (exit status 2)."""
 
     def error(self, message: str):
+        message = message.replace("\r", "\\r").replace("\n", "\\n")  # a newline typed into an argument
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

@@ -161,8 +161,9 @@ def ppo(hidden_sizes: tuple[int, ...], config: EvolutionConfig) -> dict:
     started = time.perf_counter()
     agent.learn(config.ppo_max_steps, callback=check)
     seconds = time.perf_counter() - started - checking[0]
-    return {"parameters": count_parameters(agent.policy.policy_net), "solved": curve[-1][1] >= config.solved_return,
-            "env_steps": agent.num_timesteps, "train_seconds": seconds, "curve": curve}
+    return {"parameters": count_parameters(agent.policy.member_nets(0)["policy_net"]),
+            "solved": curve[-1][1] >= config.solved_return, "env_steps": agent.num_timesteps,
+            "train_seconds": seconds, "curve": curve}
 
 
 def imitation_batch(states: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

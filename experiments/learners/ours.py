@@ -42,8 +42,10 @@ class DeepLearner(Learner):
         self._resumed = False
 
     def resume(self, checkpoint: Path) -> None:
+        # No env given: the agent rebuilds its copies from its saved id and state, and continues every episode.
         self.agent = AGENTS[self.algo].load(checkpoint, env=None, device=self.device)
-        self.agent.set_env(self.env_id, self.env_kwargs)
+        if self.agent.num_members != 1 or self.agent.seeds != (self.seed,):
+            raise ValueError(f"{checkpoint} holds seeds {list(self.agent.seeds)}, not this run's seed {self.seed}")
         self._resumed = True
 
     @property

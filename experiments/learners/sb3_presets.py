@@ -1,5 +1,6 @@
-"""rl-zoo's presets for stable-baselines3 by (algorithm, env id), and ours where rl-zoo has none: the configs
-`sb3:PPO`, `sb3:DQN` and `sb3:A2C` train with (experiments/learners/sb3.py builds the models)."""
+"""The one table of published settings, in stable-baselines3's names, by (algorithm, env id): rl-zoo's where it
+has them, ours where it has none. `sb3:PPO`, `sb3:DQN` and `sb3:A2C` train with them (experiments/learners/sb3.py
+builds the models), and our agents with the same values in their own names (experiments/learners/presets.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ import gymnasium as gym
 import numpy as np
 
 ALGOS = ("PPO", "DQN", "A2C")
+#: SB3 2.x constructor defaults of the arguments our agents share (a test checks them against the installed
+#: SB3): what an entry leaves out means these, for both sides.
+SB3_DEFAULTS = {
+    "PPO": dict(learning_rate=3e-4, n_steps=2048, batch_size=64, n_epochs=10, gamma=0.99, gae_lambda=0.95,
+                clip_range=0.2, clip_range_vf=None, normalize_advantage=True, ent_coef=0.0, vf_coef=0.5,
+                max_grad_norm=0.5, target_kl=None),
+    "A2C": dict(learning_rate=7e-4, n_steps=5, gamma=0.99, gae_lambda=1.0, ent_coef=0.0, vf_coef=0.5,
+                max_grad_norm=0.5, rms_prop_eps=1e-5, use_rms_prop=True, normalize_advantage=False),
+    "DQN": dict(learning_rate=1e-4, buffer_size=1_000_000, learning_starts=100, batch_size=32, tau=1.0, gamma=0.99,
+                train_freq=4, gradient_steps=1, n_steps=1, target_update_interval=10_000, exploration_fraction=0.1,
+                exploration_initial_eps=1.0, exploration_final_eps=0.05, max_grad_norm=10),
+}
 
 @dataclass(frozen=True)
 class LinearSchedule:
@@ -79,9 +92,8 @@ PRESETS: dict[tuple[str, str], dict] = {
     ("PPO", _CLIFF): dict(n_envs=8, policy="MlpPolicy", normalize=False, n_steps=256),
     ("A2C", _CLIFF): dict(n_envs=8, policy="MlpPolicy", normalize=False),
     ("DQN", _CLIFF): dict(n_envs=1, policy="MlpPolicy", normalize=False, **_GRIDWORLD_DQN),
-    # MinAtar-style boards: CNN against CNN, the values of our PRESETS (experiments/learners/presets.py) in SB3's
-    # terms. Our PPO anneals its step size (lin_) and keeps its clip range; our DQN defaults are rl-zoo's
-    # CartPole values. SB3's train_freq counts vector steps: 8 of 8 copies are our 64 env steps.
+    # MinAtar-style boards: CNN against CNN (our conv trunk, MinAtarExtractor on SB3's side): the step size
+    # anneals (lin_), the clip range stays; DQN takes rl-zoo's CartPole values; train_freq counts vector steps.
     ("PPO", _CATCH): dict(n_envs=16, policy="CnnPolicy", normalize=False, n_steps=64, batch_size=256, n_epochs=4,
                           gamma=0.99, gae_lambda=0.95, ent_coef=0.01, learning_rate=linear(1e-3), clip_range=0.2,
                           policy_kwargs=BOARD_POLICY_KWARGS),

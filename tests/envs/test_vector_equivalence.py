@@ -41,9 +41,11 @@ def test_gridworld_observation_modes_match_single_envs(env_id, obs_mode):
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_sixteen_copies_match_single_envs_over_two_thousand_steps(env_id):
-    # Long enough for many episodes of every env (the games' 10,000-step runs are in their own test files).
-    counts = assert_vector_matches_singles(env_id, 16, 2_000, seed=99, action_seed=3)
-    assert counts["terminations"] + counts["truncations"] > 16
+    # Long enough for many episodes of every env (the games' 10,000-step runs are in their own test files);
+    # Freeway ends itself after 2,501 steps.
+    steps = 2_600 if env_id == "mdparcade/Freeway-v0" else 2_000
+    counts = assert_vector_matches_singles(env_id, 16, steps, seed=99, action_seed=3)
+    assert counts["terminations"] + counts["truncations"] >= 16  # every copy ended an episode or more
 
 
 @pytest.mark.slow

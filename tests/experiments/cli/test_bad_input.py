@@ -113,8 +113,8 @@ def test_help_after_algo_and_env_shows_the_config_the_run_would_use(capsys):
     out = capsys.readouterr().out
     assert "config of PPO on mdparcade/Catch-v0 (default / preset / --set):" in out
     assert re.search(r"n_epochs\s+7\s+\(--set\)", out)
-    assert re.search(r"num_envs\s+16\s+\(preset\)", out)  # our Catch preset
-    assert re.search(r"vf_coef\s+0.5\s+\(default\)", out)
+    assert re.search(r"num_envs\s+16\s+\(preset\)", out)  # the Catch entry of the settings table
+    assert re.search(r"log_std_init\s+0.0\s+\(default\)", out)
 
 
 def test_config_json_says_where_each_value_comes_from(tmp_path):
@@ -122,7 +122,7 @@ def test_config_json_says_where_each_value_comes_from(tmp_path):
                  *TINY_PPO, "--out", str(tmp_path / "r"), "--quiet"]) == 0
     config = json.loads((tmp_path / "r" / "config.json").read_text())
     assert config["config_sources"]["n_epochs"] == "--set" and config["config_sources"]["gamma"] == "preset"
-    assert config["config_sources"]["vf_coef"] == "default" and config["config"]["n_epochs"] == 1
+    assert config["config_sources"]["log_std_init"] == "default" and config["config"]["n_epochs"] == 1
 
 
 def test_files_respect_the_umask(tmp_path):

@@ -86,8 +86,7 @@ def test_an_interrupted_run_resumes_and_ends_as_an_uninterrupted_one(tmp_path, m
     Run(RunSpec(**spec), tmp_path / "cut", progress=False).run()
 
     whole, cut = Agent.load(tmp_path / "whole" / "model.pt"), Agent.load(tmp_path / "cut" / "model.pt")
-    for a, b in zip(whole.q_net.parameters(), cut.q_net.parameters()):
-        assert torch.equal(a, b)
+    assert torch.equal(whole.q_net.params.flat, cut.q_net.params.flat)
     whole_rows, cut_rows = RunFolder(tmp_path / "whole").read_metrics(), RunFolder(tmp_path / "cut").read_metrics()
     assert [r["steps"] for r in cut_rows] == [0, 1000, 2000, 3000]
     # the resumed run's metrics keep their rows and types: ints stay ints, the episode count goes on
@@ -111,8 +110,7 @@ def test_from_config_reproduces_a_run(tmp_path):
                  "--out", str(tmp_path / "again")]) == 0
     first = Agent.load(tmp_path / "run" / "model.pt")
     second = Agent.load(tmp_path / "again" / "model.pt")
-    for a, b in zip(first.policy.parameters(), second.policy.parameters()):
-        assert torch.equal(a, b)
+    assert torch.equal(first.policy.params.flat, second.policy.params.flat)
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -1,0 +1,252 @@
+"""Each algorithm's update pinned against an independent computation: ordinary torch modules (the member's own
+nets), torch.distributions, torch.nn.functional losses, torch's optimizers and clip_grad_norm_, and targets,
+returns and advantages worked out step by step. A population's members are checked one by one, so per-member
+advantage normalization and gradient clipping are pinned too."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from agents.a2c import A2C, a2c_loss
+from agents.buffers import compute_gae
+from agents.dqn import DQN
+from agents.on_policy import TrainingBatch
+from agents.ppo import PPO
+from agents.reinforce import REINFORCE, discounted_returns
+
+
+def hand_batch(members: int, rows: int, seed: int, scales=(1.0, 100.0, 0.01)) -> dict:
+    """Made-up CartPole rows per member; advantages and returns on very different scales per member."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(members, rows, 4, generator=g)
+    actions = torch.randint(0, 2, (members, rows), generator=g)
+    old = torch.log(torch.rand(members, rows, generator=g) * 0.8 + 0.1)  # ratios far from 1: clipping matters
+    scale = torch.tensor(scales[:members]).unsqueeze(1)
+    advantages = torch.randn(members, rows, generator=g) * scale + 3.0 * scale
+    returns = torch.randn(members, rows, generator=g) * 10.0 * scale  # big value errors: the norm clip matters
+    return {"x": x, "actions": actions, "old": old, "advantages": advantages, "returns": returns}
+
+
+def pack(data: dict) -> TrainingBatch:
+    packed = torch.cat([data["x"], data["actions"].unsqueeze(-1).float(), data["old"].unsqueeze(-1),
+                        data["advantages"].unsqueeze(-1), data["returns"].unsqueeze(-1)], dim=2)
+    return TrainingBatch(packed, torch.zeros_like(data["returns"]), 4, 1, True)
+
+
+def ordinary(agent, k: int):
+    nets = agent.policy.member_nets(k)
+    return nets["policy_net"], nets["value_net"]
+
+
+def flat_of(policy_net, value_net) -> torch.Tensor:
+    return torch.cat([p.detach().reshape(-1) for net in (policy_net, value_net) for p in net.parameters()])
+
+
+def member_flat(agent, k: int) -> torch.Tensor:
+    return flat_of(*ordinary(agent, k))
+
+
+@pytest.mark.parametrize("members", [1, 3])
+def test_ppo_step_equals_the_clipped_objective_by_hand_with_torch_adam(members):
+    agent = PPO("CartPole-v1", seeds=range(members), num_envs=2, num_steps=4, batch_size=8, n_epochs=1,
+                ent_coef=0.01, learning_rate=3e-3)
+    data = hand_batch(members, 8, seed=1)
+    before = [ordinary(agent, k) for k in range(members)]
+    clip = 0.2
+    agent.optimizer.set_learning_rate(3e-3)
+    figures = agent.update(pack(data), clip)
+    for k, (policy_net, value_net) in enumerate(before):
+        x, a = data["x"][k], data["actions"][k]
+        dist = torch.distributions.Categorical(logits=policy_net(x))
+        ratio = torch.exp(dist.log_prob(a) - data["old"][k])
+        adv = data["advantages"][k]
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        policy_loss = -torch.min(adv * ratio, adv * torch.clamp(ratio, 1 - clip, 1 + clip)).mean()
+        value_loss = F.mse_loss(data["returns"][k], value_net(x).squeeze(-1))
+        loss = policy_loss + 0.01 * -dist.entropy().mean() + 0.5 * value_loss
+        params = list(policy_net.parameters()) + list(value_net.parameters())
+        optimizer = torch.optim.Adam(params, lr=3e-3, eps=1e-5)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(params, 0.5)
+        assert norm > 0.5  # the clip is active in this test
+        optimizer.step()
+        assert figures["policy_loss"][k] == pytest.approx(policy_loss.item(), rel=1e-5, abs=1e-6)
+        assert figures["value_loss"][k] == pytest.approx(value_loss.item(), rel=1e-5)
+        torch.testing.assert_close(member_flat(agent, k), flat_of(policy_net, value_net), rtol=1e-4, atol=1e-5)
+
+
+def test_ppo_clip_range_changes_the_step():
+    data = hand_batch(1, 8, seed=2)
+    results = []
+    for clip in (0.2, 10.0):
+        agent = PPO("CartPole-v1", seed=0, num_envs=2, num_steps=4, batch_size=8, n_epochs=1)
+        agent.update(pack(data), clip)
+        results.append(member_flat(agent, 0))
+    assert not torch.allclose(results[0], results[1])
+
+
+def test_a2c_step_equals_the_loss_by_hand_with_torch_rmsprop():
+    agent = A2C("CartPole-v1", seeds=[0, 1], num_envs=2, num_steps=4, ent_coef=0.02)
+    data = hand_batch(2, 8, seed=3)
+    before = [ordinary(agent, k) for k in range(2)]
+    batch = pack(data)
+    loss, *_ = a2c_loss(agent.policy, batch, agent.config)
+    from agents.population import gradient_step
+
+    gradient_step(agent.policy.params, agent.optimizer, loss.sum(), agent.config.max_grad_norm)
+    for k, (policy_net, value_net) in enumerate(before):
+        x = data["x"][k]
+        dist = torch.distributions.Categorical(logits=policy_net(x))
+        hand = (-(data["advantages"][k] * dist.log_prob(data["actions"][k])).mean()
+                + 0.5 * F.mse_loss(data["returns"][k], value_net(x).squeeze(-1)) - 0.02 * dist.entropy().mean())
+        params = list(policy_net.parameters()) + list(value_net.parameters())
+        optimizer = torch.optim.RMSprop(params, lr=7e-4, alpha=0.99, eps=1e-5)
+        hand.backward()
+        torch.nn.utils.clip_grad_norm_(params, 0.5)
+        optimizer.step()
+        assert loss[k].item() == pytest.approx(hand.item(), rel=1e-5)
+        torch.testing.assert_close(member_flat(agent, k), flat_of(policy_net, value_net), rtol=1e-4, atol=1e-5)
+
+
+# Advantages ------------------------------------------------------------------------------------------------
+def gae_by_hand(rewards, values, last_value, terminated, truncated, final_values, gamma, lam):
+    """One copy, written out step by step."""
+    T = len(rewards)
+    adv = [0.0] * T
+    following = 0.0
+    for t in reversed(range(T)):
+        if truncated[t]:
+            next_v = final_values[t]
+        elif t == T - 1:
+            next_v = last_value
+        else:
+            next_v = values[t + 1]
+        delta = rewards[t] + (0.0 if terminated[t] else gamma * next_v) - values[t]
+        following = delta + (0.0 if (terminated[t] or truncated[t]) else gamma * lam * following)
+        adv[t] = following
+    return np.array(adv)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_gae_matches_a_step_by_step_computation(seed):
+    rng = np.random.default_rng(seed)
+    T, M = 12, 3
+    rewards, values, finals = rng.normal(size=(T, M)), rng.normal(size=(T, M)), rng.normal(size=(T, M))
+    terminated = rng.random((T, M)) < 0.15
+    truncated = (rng.random((T, M)) < 0.15) & ~terminated
+    last = rng.normal(size=M)
+    got = compute_gae(rewards, values, last, terminated, truncated, finals, 0.97, 0.9)
+    for m in range(M):
+        want = gae_by_hand(rewards[:, m], values[:, m], last[m], terminated[:, m], truncated[:, m], finals[:, m],
+                           0.97, 0.9)
+        np.testing.assert_allclose(got[:, m], want, rtol=1e-12)
+
+
+def test_truncation_bootstraps_from_the_last_observation_and_termination_does_not():
+    rewards = np.array([[1.0], [1.0], [0.5]])
+    values = np.array([[0.5], [0.7], [3.0]])  # row 2 is the next episode's first observation
+    finals = np.array([[0.0], [2.0], [0.0]])  # V of the ended episode's last observation
+    ended = np.array([[False], [True], [False]])
+    never = np.zeros_like(ended)
+    as_terminated = compute_gae(rewards, values, np.array([0.2]), ended, never, finals, 0.9, 0.95)
+    as_truncated = compute_gae(rewards, values, np.array([0.2]), never, ended, finals, 0.9, 0.95)
+    assert as_terminated[1, 0] == pytest.approx(1.0 - 0.7)
+    assert as_truncated[1, 0] == pytest.approx(1.0 + 0.9 * 2.0 - 0.7)  # not V = 3.0 of the next episode
+    assert as_truncated[2, 0] == pytest.approx(0.5 + 0.9 * 0.2 - 3.0)
+    assert as_truncated[0, 0] == pytest.approx(1.0 + 0.9 * 0.7 - 0.5 + 0.9 * 0.95 * as_truncated[1, 0])
+
+
+# DQN --------------------------------------------------------------------------------------------------------
+def dqn_with_distinct_target(double_q: bool) -> DQN:
+    agent = DQN("CartPole-v1", seeds=[0, 1], double_q=double_q, batch_size=4, hidden_sizes=(16,))
+    with torch.no_grad():  # move the online net away from the target net
+        agent.q_net.params.flat.add_(torch.randn_like(agent.q_net.params.flat) * 0.3)
+    return agent
+
+
+@pytest.mark.parametrize("double_q", [False, True])
+def test_dqn_target_by_hand_uses_the_target_net(double_q):
+    agent = dqn_with_distinct_target(double_q)
+    g = torch.Generator().manual_seed(0)
+    next_x, rewards = torch.randn(2, 5, 4, generator=g), torch.randn(2, 5, generator=g)
+    not_done = torch.tensor([[1.0, 0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 1.0, 1.0]])
+    got = agent.targets(rewards, next_x, not_done)
+    for k in range(2):
+        online, target = agent.q_net.member_nets(k), agent.q_net.member_nets(k, agent.target)
+
+        def q(nets, x):
+            return nets["advantage"](nets["trunk"](x))
+
+        with torch.no_grad():
+            if double_q:
+                best = q(online, next_x[k]).argmax(1, keepdim=True)
+                bootstrap = q(target, next_x[k]).gather(1, best).squeeze(1)
+            else:
+                bootstrap = q(target, next_x[k]).max(1).values
+            want = rewards[k] + 0.99 * not_done[k] * bootstrap
+            with_online = rewards[k] + 0.99 * not_done[k] * q(online, next_x[k]).max(1).values
+        torch.testing.assert_close(got[k], want, rtol=1e-6, atol=1e-6)
+        assert not torch.allclose(got[k], with_online)  # a target from the online net would fail this test
+
+
+def test_dqn_gradient_step_equals_huber_loss_by_hand_with_torch_adam():
+    agent = dqn_with_distinct_target(False)
+    n = 6
+    rng = np.random.default_rng(3)
+    obs = rng.normal(size=(2, n, 4)).astype(np.float32)
+    agent.replay.add(obs, rng.integers(2, size=(2, n)), rng.normal(size=(2, n)).astype(np.float32),
+                     rng.normal(size=(2, n, 4)).astype(np.float32), rng.random((2, n)) < 0.3)
+    generators = [copy.deepcopy(g) for g in agent.generators.numpy]
+    before = [agent.q_net.member_nets(k) for k in range(2)]
+    targets = [agent.q_net.member_nets(k, agent.target) for k in range(2)]
+    agent.optimizer.set_learning_rate(0.01)
+    agent.train(1)
+    for k in range(2):
+        index = generators[k].integers(0, n, size=4)  # the member's own generator picks its minibatch
+        x = torch.as_tensor(agent.replay.obs[k, index])
+        nx = torch.as_tensor(agent.replay.next_obs[k, index])
+        net, target = before[k], targets[k]
+        with torch.no_grad():
+            y = torch.as_tensor(agent.replay.rewards[k, index]) + 0.99 * torch.as_tensor(
+                1.0 - agent.replay.terminated[k, index].astype(np.float32)) * target["advantage"](
+                target["trunk"](nx)).max(1).values
+        q = net["advantage"](net["trunk"](x)).gather(1, torch.as_tensor(agent.replay.actions[k, index])[:, None])
+        loss = F.smooth_l1_loss(q.squeeze(1), y)
+        params = list(net.parameters())
+        optimizer = torch.optim.Adam(params, lr=0.01, eps=1e-8)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 10.0)
+        optimizer.step()
+        got = agent.q_net.member_nets(k)
+        for a, b in zip(got.parameters(), net.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+# REINFORCE -----------------------------------------------------------------------------------------------
+def test_reinforce_returns_by_hand_with_a_truncation_bootstrap():
+    np.testing.assert_allclose(discounted_returns(np.array([1.0, 2.0, 3.0]), 5.0, 0.5), [3.375, 4.75, 5.5])
+    np.testing.assert_allclose(discounted_returns(np.array([1.0, 1.0]), 0.0, 0.9), [1.9, 1.0])
+
+
+def test_reinforce_loss_by_hand_with_padding_and_an_idle_member():
+    agent = REINFORCE("CartPole-v1", seeds=[0, 1], ent_coef=0.1, normalize_advantage=True)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 6, 4, generator=g)
+    actions = torch.randint(0, 2, (2, 6), generator=g).float()
+    returns = torch.randn(2, 6, generator=g) * 5
+    weight = torch.tensor([[1.0] * 4 + [0.0] * 2, [0.0] * 6])  # member 0: 4 real rows; member 1 sits out
+    loss, _ = agent._loss(x, actions, returns, weight)
+    policy_net, value_net = ordinary(agent, 0)
+    dist = torch.distributions.Categorical(logits=policy_net(x[0, :4]))
+    values = value_net(x[0, :4]).squeeze(-1)
+    adv = returns[0, :4] - values.detach()
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    hand = -(dist.log_prob(actions[0, :4].long()) * adv).mean() + 0.5 * F.mse_loss(values, returns[0, :4]) \
+        - 0.1 * dist.entropy().mean()
+    assert loss[0].item() == pytest.approx(hand.item(), rel=1e-5)
+    assert loss[1].item() == 0.0

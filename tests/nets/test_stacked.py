@@ -1,0 +1,161 @@
+"""Member-stacked parameters: each member's slice computes what its own ordinary layer computes, gradients and
+their clipping stay per member, and one optimizer over the rows is K independent optimizers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nets.stacked import ParameterStack, stacked_conv2d, stacked_linear
+
+
+def members(count: int, seed: int = 0) -> list[nn.Linear]:
+    torch.manual_seed(seed)
+    return [nn.Linear(3, 5) for _ in range(count)]
+
+
+def stack_of(layers: list[nn.Linear]) -> ParameterStack:
+    return ParameterStack([[("weight", layer.weight), ("bias", layer.bias[None, :])] for layer in layers])
+
+
+def test_views_and_rows_alias_one_tensor_and_rows_are_aligned():
+    layers = members(3)
+    stack = stack_of(layers)
+    assert stack.flat.shape[1] % 16 == 0 and stack.size == 20
+    torch.testing.assert_close(stack["weight"][1], layers[1].weight.detach(), rtol=0, atol=0)
+    with torch.no_grad():
+        stack.rows()[2].add_(1.0)  # an optimizer writes rows; the layer views see it
+    torch.testing.assert_close(stack["bias"][2, 0], layers[2].bias.detach() + 1.0, rtol=0, atol=0)
+    assert stack.member(0).keys() == {"weight", "bias"}
+
+
+@pytest.mark.parametrize("feature_major", [False, True])
+def test_stacked_linear_is_each_members_linear_layer(feature_major):
+    layers = members(4)
+    stack = stack_of(layers)
+    x = torch.randn(4, 7, 3)  # (K, B, in)
+    if feature_major:
+        out = stacked_linear(x.transpose(1, 2), stack["weight"], stack["bias"], True).transpose(1, 2)
+    else:
+        out = stacked_linear(x, stack["weight"], stack["bias"], False)  # (K, B, out)
+    for k, layer in enumerate(layers):
+        torch.testing.assert_close(out[k], layer(x[k]), rtol=1e-6, atol=1e-6)
+
+
+def test_stacked_conv2d_is_each_members_convolution():
+    torch.manual_seed(1)
+    convs = [nn.Conv2d(2, 4, 3, padding=1) for _ in range(3)]
+    stack = ParameterStack([[("w", c.weight), ("b", c.bias[:, None])] for c in convs])
+    x = torch.randn(3, 5, 2, 4, 6)  # (K, B, C, H, W)
+    y, shape = stacked_conv2d(x.transpose(0, 1).reshape(5, 6, 4, 6), stack["w"], stack["b"], 1, 1)
+    assert shape == (4, 6)
+    for k, conv in enumerate(convs):
+        want = conv(x[k])  # (B, out, H, W)
+        torch.testing.assert_close(y[k].permute(1, 0, 2).reshape(5, 4, 4, 6), want, rtol=1e-5, atol=1e-5)
+
+
+def test_backward_gives_each_member_its_own_gradient():
+    layers = members(2)
+    stack = stack_of(layers)
+    x = torch.randn(2, 6, 3)
+    target = torch.randn(2, 6, 5)
+    out = stacked_linear(x, stack["weight"], stack["bias"], False)
+    stack.backward(((out - target) ** 2).mean(dim=(1, 2)).sum())
+    for k, layer in enumerate(layers):
+        layer.zero_grad()
+        ((layer(x[k]) - target[k]) ** 2).mean().backward()
+        want = torch.cat([layer.weight.grad.reshape(-1), layer.bias.grad])
+        torch.testing.assert_close(stack.grad[k, :stack.size], want, rtol=1e-6, atol=1e-7)
+    assert (stack.grad[:, stack.size:] == 0).all()
+
+
+def test_clipping_is_per_member_and_equals_torch_on_each_member_alone():
+    layers = members(3)
+    stack = stack_of(layers)
+    grads = torch.randn(3, stack.size) * torch.tensor([[0.1], [5.0], [50.0]])
+    stack.grad[:, :stack.size] = grads
+    norms = stack.clip_grad_norm_(1.0)
+    for k in range(3):
+        p = nn.Parameter(torch.zeros(stack.size))
+        p.grad = grads[k].clone()
+        torch_norm = torch.nn.utils.clip_grad_norm_([p], 1.0)
+        torch.testing.assert_close(norms[k], torch_norm)
+        torch.testing.assert_close(stack.grad[k, :stack.size], p.grad)
+    assert torch.linalg.vector_norm(stack.grad[0]) < 1.0  # small gradient untouched
+    torch.testing.assert_close(stack.grad[0, :stack.size], grads[0])
+
+
+def test_one_adam_over_the_rows_is_k_independent_adams_and_an_idle_row_is_untouched():
+    from agents.population import StackedOptimizer
+
+    layers = members(3)
+    stack = stack_of(layers)
+    reference = [nn.Parameter(stack.flat[k].clone()) for k in range(3)]
+    optimizers = [torch.optim.Adam([p], lr=0.05, eps=1e-5) for p in reference]
+    stacked = StackedOptimizer(stack, torch.optim.Adam, lr=0.05, eps=1e-5, fused=True)
+    rng = np.random.default_rng(0)
+    for step in range(6):
+        grads = torch.as_tensor(rng.normal(size=stack.flat.shape), dtype=torch.float32)
+        active = np.array([True, step % 2 == 0, True])
+        stack.grad.copy_(grads)
+        stacked.step(active)
+        for k in np.flatnonzero(active):
+            reference[k].grad = grads[k].clone()
+            optimizers[k].step()
+    for k in range(3):
+        torch.testing.assert_close(stack.flat[k], reference[k].detach(), rtol=1e-6, atol=1e-7)
+    steps = [float(stacked.optimizer.state[p]["step"]) for p in stack.rows()]
+    assert steps == [6.0, 3.0, 6.0]
+
+
+def test_load_flat_checks_the_shape_and_writes_the_chosen_rows():
+    stack = stack_of(members(3))
+    with pytest.raises(ValueError, match="saved parameters have shape"):
+        stack.load_flat(torch.zeros(2, 3))
+    stack.load_flat(torch.ones(1, stack.flat.shape[1]), members=[1])
+    assert (stack.flat[1] == 1).all() and not (stack.flat[0] == 1).all()
+
+
+def test_members_of_different_shapes_are_refused():
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="member 1 has tensors"):
+        ParameterStack([[("w", torch.zeros(2, 3))], [("w", torch.zeros(3, 2))]])
+
+
+def test_the_fused_adam_fast_path_equals_torch_adam_over_many_steps():
+    from agents.population import StackedOptimizer
+
+    stack = stack_of(members(2))
+    reference = [nn.Parameter(stack.flat[k].clone()) for k in range(2)]
+    optimizers = [torch.optim.Adam([p], lr=0.01, eps=1e-5) for p in reference]
+    stacked = StackedOptimizer(stack, torch.optim.Adam, lr=0.01, eps=1e-5, fused=True)
+    rng = np.random.default_rng(1)
+    for step in range(8):
+        if step == 5:
+            stacked.set_learning_rate(0.002)
+            for optimizer in optimizers:
+                optimizer.param_groups[0]["lr"] = 0.002
+        grads = torch.as_tensor(rng.normal(size=stack.flat.shape), dtype=torch.float32)
+        stack.grad.copy_(grads)
+        stacked.step()
+        for k in range(2):
+            reference[k].grad = grads[k].clone()
+            optimizers[k].step()
+    assert stacked._state_lists is not None  # the fast path ran
+    for k in range(2):
+        torch.testing.assert_close(stack.flat[k], reference[k].detach(), rtol=1e-6, atol=1e-7)
+    assert float(stacked.optimizer.state[stack.rows()[0]]["step"]) == 8.0
+
+
+def test_stacked_tanh_is_tanh_to_float_precision_with_tanhs_gradient():
+    from nets.stacked import SIGMOID_TANH_ELEMENTS, tanh
+
+    x = (torch.linspace(-12, 12, 2 * SIGMOID_TANH_ELEMENTS).reshape(1, 2, -1) * 1.0).requires_grad_()
+    y = tanh(x)
+    torch.testing.assert_close(y, torch.tanh(x), rtol=0, atol=2e-7)
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    torch.testing.assert_close(grad, 1 - y.detach() ** 2, rtol=0, atol=1e-7)  # tanh_backward rounds its own way
+    wide = torch.cat([x.detach(), torch.randn(2, *x.shape[1:])])  # the same member among three: same numbers
+    assert torch.equal(tanh(wide)[0], y.detach()[0])
