@@ -37,17 +37,30 @@ def evaluate(predict: Callable[[np.ndarray], np.ndarray], env, episodes: int = 1
     `lambda obs: agent.predict(obs, deterministic=True)[0]`). env: an id, an Env or a VectorEnv of
     `episodes` copies. Each copy's first episode counts; `max_steps` guards against an env that never ends.
     """
+    (evaluation,) = evaluate_members(lambda obs: np.asarray(predict(obs[0]))[None], env, 1, episodes, seed,
+                                     env_kwargs, max_steps)
+    return evaluation
+
+
+def evaluate_members(predict: Callable[[np.ndarray], np.ndarray], env, members: int, episodes: int = 10,
+                     seed: int = EVAL_SEED, env_kwargs: dict | None = None,
+                     max_steps: int = 1_000_000) -> list[Evaluation]:
+    """`evaluate` for K members at once, each on the same episodes (its own vector env seeded `seed`), with one
+    call of `predict(obs (K, episodes, ...)) -> actions (K, episodes)` per step (a population's `predict`)."""
     if int(episodes) < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
-    vec_env, _ = make_vector_env(env, int(episodes), env_kwargs)
-    if vec_env.num_envs != int(episodes):
-        raise ValueError(f"the evaluation env has {vec_env.num_envs} copies; it needs one per episode ({episodes})")
-    returns = np.zeros(episodes)
-    lengths = np.zeros(episodes, dtype=np.int64)
-    running = np.ones(episodes, dtype=bool)
-    obs, _ = vec_env.reset(seed=int(seed))
+    made = [make_vector_env(env, int(episodes), env_kwargs)[0] for _ in range(int(members))]
+    if any(vec_env.num_envs != int(episodes) for vec_env in made):
+        raise ValueError(f"the evaluation env has {made[0].num_envs} copies; it needs one per episode ({episodes})")
+    returns = np.zeros((members, episodes))
+    lengths = np.zeros((members, episodes), dtype=np.int64)
+    running = np.ones((members, episodes), dtype=bool)
+    obs = np.stack([vec_env.reset(seed=int(seed))[0] for vec_env in made])
     for _ in range(max_steps):
-        obs, rewards, terminated, truncated, _ = vec_env.step(np.asarray(predict(obs)))
+        actions = np.asarray(predict(obs))
+        steps = [vec_env.step(actions[k]) for k, vec_env in enumerate(made)]
+        obs = np.stack([step[0] for step in steps])
+        rewards, terminated, truncated = (np.stack([step[i] for step in steps]) for i in (1, 2, 3))
         returns += np.where(running, rewards, 0.0)
         lengths += running
         running &= ~(terminated | truncated)
@@ -55,5 +68,6 @@ def evaluate(predict: Callable[[np.ndarray], np.ndarray], env, episodes: int = 1
             break
     else:
         raise RuntimeError(f"evaluation episodes did not end within {max_steps} steps")
-    vec_env.close()
-    return Evaluation(returns, lengths)
+    for vec_env in made:
+        vec_env.close()
+    return [Evaluation(returns[k], lengths[k]) for k in range(members)]

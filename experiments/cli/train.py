@@ -44,6 +44,9 @@ def register(subparsers) -> None:
                         help="an mdparcade id (mdparcade/Catch-v0, or just Catch) or a Gymnasium id (CartPole-v1)")
     parser.add_argument("--steps", type=int, default=None, help="env steps to train (default 100000)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the nets, sampling and envs (default 0)")
+    parser.add_argument("--seeds", default=None, metavar="SEEDS",
+                        help="train several seeds as one population (our deep agents), e.g. 0-9 or 0,3,7: one run "
+                             "folder per seed, OUT/s<seed>")
     parser.add_argument("--device", default=None, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
     parser.add_argument("--out", type=Path, default=None, help="run folder (default runs/<algo>-<env>-s<seed>)")
     parser.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE",
@@ -108,25 +111,60 @@ def describe_config(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def parse_seeds(text: str) -> list[int]:
+    """'0-9' -> [0, ..., 9]; '0,3,7' -> [0, 3, 7]; a malformed list is a ValueError naming it."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            low, dash, high = part.strip().partition("-")
+            seeds += list(range(int(low), int(high) + 1)) if dash else [int(low)]
+    except ValueError:
+        raise ValueError(f"--seeds takes a range or a list of seeds, e.g. 0-9 or 0,3,7, got {text!r}") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds needs distinct seeds >= 0, got {text!r}")
+    return seeds
+
+
 def run(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    if args.seeds is not None and args.seed is not None:
+        raise ValueError("give --seed (one run) or --seeds (a population), not both")
     spec = spec_from_args(args)
-    out = args.out if args.out is not None else spec.default_folder()
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else None
+    if seeds is not None and args.from_config is not None:
+        raise ValueError("--from reproduces one run; it takes no --seeds")
+    out = args.out if args.out is not None else spec.default_folder(population=seeds is not None)
     check_writable(out, "--out", folder=True)
+
+    import dataclasses
 
     import torch
 
-    from experiments.runs.run import Run
+    from experiments.learners.registry import learner_class
+    from experiments.runs.run import PopulationRun, Run
 
     torch.set_num_threads(args.threads)
-    print(f"training {spec.algo} on {spec.env_id} for {spec.steps} steps (seed {spec.seed}) -> {out}", flush=True)
-    result = Run(spec, out, progress=False if args.quiet else None, tensorboard=args.tensorboard).run()
-    print(format_summary(result.summary))
-    if result.trained:
-        print(f"wrote {out}/config.json, metrics.csv, {result.summary['model_file']}, summary.json")
+    progress = False if args.quiet else None
+    if seeds is None:
+        print(f"training {spec.algo} on {spec.env_id} for {spec.steps} steps (seed {spec.seed}) -> {out}", flush=True)
+        results, outs = [Run(spec, out, progress=progress, tensorboard=args.tensorboard).run()], [out]
     else:
-        print(f"{out} already holds this finished run: nothing was trained (delete the folder to train again)")
+        if not learner_class(spec.algo).supports_populations:
+            raise ValueError(f"{spec.algo} trains one seed at a time; --seeds is for our deep agents "
+                             "(PPO, DQN, A2C, REINFORCE)")
+        outs = [out / f"s{seed}" for seed in seeds]
+        print(f"training {spec.algo} on {spec.env_id} for {spec.steps} steps, seeds {args.seeds} as one "
+              f"population -> {out}/s<seed>", flush=True)
+        specs = [dataclasses.replace(spec, seed=seed) for seed in seeds]
+        results = PopulationRun(specs, outs, out, progress=progress, tensorboard=args.tensorboard).run_members()
+    for result, member_out in zip(results, outs):
+        print(format_summary(result.summary))
+        if result.trained:
+            print(f"wrote {member_out}/config.json, metrics.csv, {result.summary['model_file']}, summary.json")
+        else:
+            print(f"{member_out} already holds this finished run: nothing was trained (delete the folder to train "
+                  "again)")
     return 0
 
 

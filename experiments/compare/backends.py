@@ -1,5 +1,7 @@
 """Running a suite: every run in its own folder, skipped when finished, resumed from its checkpoint when it was
-interrupted, recorded as failed (with its traceback, in failed.json) when it raises, while the rest go on.
+interrupted, recorded as failed (with its traceback, in failed.json) when it raises, while the rest go on. The
+unfinished seeds of one of our deep agents' cells (same env, algorithm, budget and overrides) are one task: a
+population trained as one batched model by one worker (experiments/runs/run.py `PopulationRun`).
 
 Two backends run the same worker function, `execute`: a local process pool (the default) and Ray (the optional
 `distributed` extra; a local instance, or an existing cluster by address). Each worker pins torch to one
@@ -23,8 +25,9 @@ from pathlib import Path
 
 from experiments.compare.ray_connect import connect
 from experiments.compare.suites import SuiteRun
+from experiments.learners.registry import learner_class
 from experiments.runs.folder import FINISHED, RunFolder
-from experiments.runs.run import Run
+from experiments.runs.run import PopulationRun, Run
 from experiments.runs.spec import RunSpec
 
 
@@ -38,6 +41,16 @@ class Outcome:
     eval_mean: float | None = None
     error: str = ""
     node: str = ""  # where it ran, on Ray: "host, Ray node 1a2b3c4d"
+
+
+@dataclass(frozen=True)
+class Task:
+    """What one worker trains: one run, or (`group` set: the members' cell folder) a population of seeds."""
+
+    specs: tuple[RunSpec, ...]
+    folders: tuple[str, ...]
+    group: str | None = None
+    command: str = ""
 
 
 #: How often Ray runs a run again when its worker or node dies (each attempt resumes from the run's last
@@ -66,30 +79,53 @@ def _pin_threads() -> None:
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 
-def execute(spec: RunSpec, folder: str, command: str = "") -> Outcome:
-    """Train one run into `folder` (resuming it if it was interrupted).
+def execute(task: Task) -> list[Outcome]:
+    """Train a task's runs (resuming what was interrupted); an Outcome per run.
 
-    An exception becomes failed.json (error, traceback, spec) and a "failed" outcome: one bad run does not stop
-    a suite. Runs a worker's whole task, in a pool process or a Ray worker."""
+    An exception becomes failed.json (error, traceback, spec) in each of the task's folders and "failed"
+    outcomes: one bad run does not stop a suite. Runs a worker's whole task, in a pool process or a Ray worker."""
     _pin_threads()
-    run_folder = RunFolder(folder)
     node = where_this_runs()
     label = node_label(node) if "ray_node_id" in node else ""
     started = time.perf_counter()
     try:
-        summary = Run(spec, run_folder.path, progress=False, command=command, node=node).run().summary
+        if task.group is None:
+            summaries = [Run(task.specs[0], task.folders[0], progress=False, command=task.command, node=node)
+                         .run().summary]
+        else:
+            results = PopulationRun(list(task.specs), list(task.folders), task.group, progress=False,
+                                    command=task.command, node=node).run_members()
+            summaries = [result.summary for result in results]
     except Exception as err:  # noqa: BLE001  (any failure of one run is recorded, not raised)
         error = f"{type(err).__name__}: {err}"
-        run_folder.write_failure(error, traceback.format_exc(), spec.as_dict(), node)
-        return Outcome(folder, "failed", time.perf_counter() - started, error=error, node=label)
-    run_folder.clear_failure()
-    return Outcome(folder, FINISHED, summary["seconds"], eval_mean=summary["eval_mean"], node=label)
+        for spec, folder in zip(task.specs, task.folders):
+            RunFolder(folder).write_failure(error, traceback.format_exc(), spec.as_dict(), node)
+        return [Outcome(folder, "failed", time.perf_counter() - started, error=error, node=label)
+                for folder in task.folders]
+    outcomes = []
+    for folder, summary in zip(task.folders, summaries):
+        RunFolder(folder).clear_failure()
+        outcomes.append(Outcome(folder, FINISHED, summary["seconds"], eval_mean=summary["eval_mean"], node=label))
+    return outcomes
 
 
-def tasks(runs: list[SuiteRun], out: Path) -> list[tuple[RunSpec, str]]:
-    """(spec, absolute folder) for every run not finished yet: failed runs are tried again."""
-    return [(run.spec, str((out / run.folder).resolve())) for run in runs
-            if RunFolder(out / run.folder).status() != FINISHED]
+def tasks(runs: list[SuiteRun], out: Path, command: str = "") -> list[Task]:
+    """The tasks for every run not finished yet (failed runs are tried again): the unfinished seeds of a cell of
+    our deep agents together as a population, every other run alone."""
+    cells: dict[str, list[SuiteRun]] = {}
+    alone = []
+    for run in runs:
+        if RunFolder(out / run.folder).status() == FINISHED:
+            continue
+        if learner_class(run.spec.algo).supports_populations:
+            cell = str(Path(run.folder).parent)  # env[kwargs]/algo[overrides]: everything but the seed
+            cells.setdefault(cell, []).append(run)
+        else:
+            alone.append(Task((run.spec,), (str((out / run.folder).resolve()),), None, command))
+    grouped = [Task(tuple(r.spec for r in members), tuple(str((out / r.folder).resolve()) for r in members),
+                    str((out / cell).resolve()) if len(members) > 1 else None, command)
+               for cell, members in cells.items()]
+    return grouped + alone
 
 
 def _ignore_sigint() -> None:
@@ -104,17 +140,13 @@ def _exit(signum, frame):
     sys.exit(128 + signum)
 
 
-def _call(task: tuple) -> Outcome:
-    return execute(*task)
-
-
-def run_local(work: list[tuple], workers: int) -> Iterator[Outcome]:
-    """Results as runs finish, from a pool of `workers` spawned processes; Ctrl-C terminates the pool (every
+def run_local(work: list[Task], workers: int) -> Iterator[list[Outcome]]:
+    """Outcomes as tasks finish, from a pool of `workers` spawned processes; Ctrl-C terminates the pool (every
     file is written atomically, so the folders stay consistent) and re-raises."""
     context = multiprocessing.get_context("spawn")
     pool = context.Pool(workers, initializer=_ignore_sigint)
     try:
-        yield from pool.imap_unordered(_call, work, chunksize=1)
+        yield from pool.imap_unordered(execute, work, chunksize=1)
         pool.close()
     except BaseException:
         pool.terminate()
@@ -123,8 +155,8 @@ def run_local(work: list[tuple], workers: int) -> Iterator[Outcome]:
         pool.join()
 
 
-def run_ray(work: list[tuple], workers: int | None, address: str | None) -> Iterator[Outcome]:
-    """Results as runs finish, one Ray task (one CPU) each: a local instance of `workers` CPUs, or the
+def run_ray(work: list[Task], workers: int | None, address: str | None) -> Iterator[list[Outcome]]:
+    """Outcomes as tasks finish, one Ray task (one CPU) each: a local instance of `workers` CPUs, or the
     cluster at `address` (then every node needs mdparcade installed and the output folder on shared storage).
 
     A task whose worker process or node dies is retried (NODE_FAILURE_RETRIES times, on any node; it resumes
@@ -138,7 +170,7 @@ def run_ray(work: list[tuple], workers: int | None, address: str | None) -> Iter
     if started_here:
         connect(address, workers)
     remote = ray.remote(num_cpus=1, max_retries=NODE_FAILURE_RETRIES)(execute)
-    pending = {remote.remote(*task): task for task in work}
+    pending = {remote.remote(task): task for task in work}
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -158,28 +190,33 @@ def run_ray(work: list[tuple], workers: int | None, address: str | None) -> Iter
             ray.shutdown()
 
 
-def lost(task: tuple, err: Exception) -> Outcome:
-    """A run Ray gave up on (its worker or node died on every try): recorded as failed, to resume on a re-run."""
-    spec, folder = task[0], task[1]
+def lost(task: Task, err: Exception) -> list[Outcome]:
+    """A task Ray gave up on (its worker or node died on every try): its runs are recorded as failed, to
+    resume on a re-run."""
     first_line = (str(err).strip().splitlines() or [""])[0]
     error = (f"Ray lost the run ({type(err).__name__}: {first_line}; a run whose worker or node dies is tried "
              f"{NODE_FAILURE_RETRIES + 1} times): re-run the suite to resume it from its last checkpoint")
-    try:
-        RunFolder(folder).write_failure(error, str(err), spec.as_dict())
-    except OSError:
-        pass  # a folder this machine cannot write: the outcome still says what happened
-    return Outcome(folder, "failed", 0.0, error=error)
+    for spec, folder in zip(task.specs, task.folders):
+        try:
+            RunFolder(folder).write_failure(error, str(err), spec.as_dict())
+        except OSError:
+            pass  # a folder this machine cannot write: the outcome still says what happened
+    return [Outcome(folder, "failed", 0.0, error=error) for folder in task.folders]
 
 
-def checked(outcome: Outcome, task: tuple) -> Outcome:
-    """A run a Ray worker finished must have its summary where the driver reads it: if not, --out is not on
-    storage the nodes share, and the report would miss the run."""
+def checked(outcomes: list[Outcome], task: Task) -> list[Outcome]:
+    """Runs a Ray worker finished must have their summaries where the driver reads them: if not, --out is not
+    on storage the nodes share, and the report would miss the runs."""
+    return [_seen(outcome, spec) for outcome, spec in zip(outcomes, task.specs)]
+
+
+def _seen(outcome: Outcome, spec: RunSpec) -> Outcome:
     if outcome.status != FINISHED or RunFolder(outcome.folder).summary_path.is_file():
         return outcome
     error = (f"the run finished on {outcome.node or 'another node'}, but its summary.json is not in "
              f"{outcome.folder} on this machine: on a cluster, --out must be on storage that every node shares")
     try:
-        RunFolder(outcome.folder).write_failure(error, "", task[0].as_dict())
+        RunFolder(outcome.folder).write_failure(error, "", spec.as_dict())
     except OSError:
         pass
     return Outcome(outcome.folder, "failed", outcome.seconds, error=error, node=outcome.node)
@@ -190,10 +227,13 @@ def run_suite(runs: list[SuiteRun], out: Path, backend: str = "local", workers: 
     """Train every unfinished run of `runs` under `out`; print a line per finished run; return the counts of
     finished (now or before) and failed runs."""
     out.mkdir(parents=True, exist_ok=True)
-    work = [(spec, folder, command) for spec, folder in tasks(runs, out)]
-    done_before = len(runs) - len(work)
-    echo(f"{len(runs)} runs: {done_before} already finished, {len(work)} to run on the {backend} backend"
-         + (f" ({workers} workers)" if workers else ""), flush=True)
+    work = tasks(runs, out, command)
+    to_run = sum(len(task.specs) for task in work)
+    done_before = len(runs) - to_run
+    populations = sum(task.group is not None for task in work)
+    echo(f"{len(runs)} runs: {done_before} already finished, {to_run} to run on the {backend} backend"
+         + (f" ({workers} workers)" if workers else "")
+         + (f"; {populations} of our cells as populations" if populations else ""), flush=True)
     workers = workers or os.cpu_count() or 1
     if backend == "local":
         results = run_local(work, min(workers, max(len(work), 1))) if work else iter(())
@@ -202,11 +242,12 @@ def run_suite(runs: list[SuiteRun], out: Path, backend: str = "local", workers: 
     else:
         raise ValueError(f"unknown backend {backend!r}; choose local or ray")
     counts = {"finished": done_before, "failed": 0}
-    for index, outcome in enumerate(results, start=1):
+    outcomes = (outcome for batch in results for outcome in batch)
+    for index, outcome in enumerate(outcomes, start=1):
         name = os.path.relpath(outcome.folder, out)
         counts[outcome.status] += 1
         detail = f"eval {outcome.eval_mean:.4g}" if outcome.status == FINISHED else outcome.error
         where = f" on {outcome.node}" if outcome.node else ""
-        echo(f"[{index}/{len(work)}] {name} {outcome.status} in {outcome.seconds:.1f} s{where}: {detail}",
+        echo(f"[{index}/{to_run}] {name} {outcome.status} in {outcome.seconds:.1f} s{where}: {detail}",
              flush=True)
     return counts

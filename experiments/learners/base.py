@@ -22,10 +22,21 @@ LearnCallback = Callable[[dict], "bool | None"]
 
 
 class Learner(ABC):
-    """One side of a comparison; `experiments.learners.registry` says which class trains which name."""
+    """One side of a comparison; `experiments.learners.registry` says which class trains which name.
 
-    def __init__(self, algo: str, env_id: str, seed: int, overrides: dict, env_kwargs: dict, device: str):
+    A learner trains one seed, or (families with `supports_populations`: our deep agents) several seeds as one
+    batched model: `seeds` lists them, and every per-run figure, policy and model file is per member.
+    """
+
+    #: Whether `seeds` may hold more than one seed.
+    supports_populations = False
+
+    def __init__(self, algo: str, env_id: str, seed: int, overrides: dict, env_kwargs: dict, device: str,
+                 seeds: tuple[int, ...] | None = None):
         self.algo, self.env_id, self.seed = algo, env_id, seed
+        self.seeds = tuple(int(s) for s in seeds) if seeds is not None else (int(seed),)
+        if len(self.seeds) > 1 and not self.supports_populations:
+            raise ValueError(f"{algo} trains one seed at a time; populations are for our deep agents")
         self.overrides, self.env_kwargs, self.device = dict(overrides), dict(env_kwargs), device
 
     @classmethod
@@ -76,7 +87,23 @@ class Learner(ABC):
 
     @abstractmethod
     def predict(self, obs: np.ndarray) -> np.ndarray:
-        """Greedy (deterministic) actions for a batch of observations."""
+        """Greedy (deterministic) actions for a batch of observations (one member's)."""
+
+    def predict_members(self, obs: np.ndarray) -> np.ndarray:
+        """Greedy actions of every member: obs (K, B, ...) -> (K, B), member k acting on obs[k]."""
+        return self.predict(obs[0])[None]
+
+    def member_infos(self, info: dict) -> list[dict]:
+        """A learn callback's info split into one dict of figures per member."""
+        return [info]
+
+    def save_member(self, k: int, path: Path) -> None:
+        """Write member k's final model to `path` (an ordinary model file of one seed)."""
+        self.save(path)
+
+    def member_config(self, k: int) -> dict:
+        """Member k's resolved config, as its single run's config.json holds it."""
+        return self.config()
 
     @abstractmethod
     def save(self, path: Path) -> None:

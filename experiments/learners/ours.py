@@ -21,7 +21,9 @@ AGENTS: dict[str, type[DeepAgent]] = {"PPO": PPO, "DQN": DQN, "A2C": A2C, "REINF
 
 
 class DeepLearner(Learner):
-    """Our PPO, DQN, A2C and REINFORCE."""
+    """Our PPO, DQN, A2C and REINFORCE; several seeds train as one population (agents/population.py)."""
+
+    supports_populations = True
 
     @classmethod
     def check_overrides(cls, name: str, overrides: dict, env_id: str | None = None) -> dict:
@@ -38,14 +40,14 @@ class DeepLearner(Learner):
 
     def start(self) -> None:
         self.agent: DeepAgent = AGENTS[self.algo](self.env_id, env_kwargs=self.env_kwargs, device=self.device,
-                                                  seed=self.seed, **{**self.preset_values(), **self.overrides})
+                                                  seeds=self.seeds, **{**self.preset_values(), **self.overrides})
         self._resumed = False
 
     def resume(self, checkpoint: Path) -> None:
         # No env given: the agent rebuilds its copies from its saved id and state, and continues every episode.
         self.agent = AGENTS[self.algo].load(checkpoint, env=None, device=self.device)
-        if self.agent.num_members != 1 or self.agent.seeds != (self.seed,):
-            raise ValueError(f"{checkpoint} holds seeds {list(self.agent.seeds)}, not this run's seed {self.seed}")
+        if self.agent.seeds != self.seeds:
+            raise ValueError(f"{checkpoint} holds seeds {list(self.agent.seeds)}, not this run's {list(self.seeds)}")
         self._resumed = True
 
     @property
@@ -61,13 +63,28 @@ class DeepLearner(Learner):
         return self.agent.config.gamma
 
     def config(self) -> dict:
-        return self.agent.config_dict()
+        return self.member_config(0)
+
+    def member_config(self, k: int) -> dict:
+        return {**self.agent.config_dict(), "seed": self.seeds[k]}
 
     def learn(self, steps: int, callback: LearnCallback) -> None:
         self.agent.learn(steps, callback=lambda agent, info: callback(info))
 
     def predict(self, obs: np.ndarray) -> np.ndarray:
+        if len(self.seeds) > 1:
+            raise ValueError("a population acts through predict_members")
         return self.agent.predict(obs)[0]
+
+    def predict_members(self, obs: np.ndarray) -> np.ndarray:
+        return self.agent.predict(obs)[0] if len(self.seeds) > 1 else super().predict_members(obs)
+
+    def member_infos(self, info: dict) -> list[dict]:
+        shared = {k: v for k, v in info.items() if k in ("num_timesteps", "seconds", "steps_per_second")}
+        return [{**shared, **member} for member in info.get("members", [info])]
+
+    def save_member(self, k: int, path: Path) -> None:
+        (self.agent if len(self.seeds) == 1 else self.agent.member(k)).save(path)
 
     def save(self, path: Path) -> None:
         self.agent.save(path)

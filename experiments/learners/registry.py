@@ -87,8 +87,11 @@ def family_named(family: str) -> Family:
 
 
 def make_learner(algo: str, env_id: str, seed: int = 0, overrides: dict | None = None,
-                 env_kwargs: dict | None = None, device: str = "auto"):
-    """A learner for a canonical algorithm name and a resolved env id, its overrides typed and checked."""
+                 env_kwargs: dict | None = None, device: str = "auto", seeds=None):
+    """A learner for a canonical algorithm name and a resolved env id, its overrides typed and checked; `seeds`
+    (several) make a population, where the family supports it."""
     name = canonical_name(algo)
     cls = learner_class(name)
-    return cls(name, env_id, seed, cls.check_overrides(name, overrides or {}, env_id), env_kwargs or {}, device)
+    seeds = tuple(seeds) if seeds is not None else None
+    return cls(name, env_id, seeds[0] if seeds else seed, cls.check_overrides(name, overrides or {}, env_id),
+               env_kwargs or {}, device, seeds=seeds)

@@ -194,6 +194,14 @@ def _number(text: str):
         raise ValueError(f"{text!r} is not a number") from None
 
 
+POPULATION_CHECKPOINT = "population.pt"
+
+
+def population_checkpoint(group: str | Path) -> Path:
+    """The resume point of a population whose members' folders lie in `group`."""
+    return Path(group) / POPULATION_CHECKPOINT
+
+
 def run_folders(root: Path) -> list[RunFolder]:
     """Every run folder under `root` (a folder with a config.json, or a failed.json of a run that failed
     before writing its config), sorted by path."""

@@ -69,9 +69,10 @@ class RunSpec:
         except TypeError as err:
             raise ValueError(f"{where}: {err}") from None
 
-    def default_folder(self) -> Path:
-        """runs/<algo>-<env>-s<seed>, e.g. runs/sb3-ppo-CartPole-v1-s0."""
-        return Path("runs") / f"{self.algo.lower().replace(':', '-')}-{self.env_id.split('/')[-1]}-s{self.seed}"
+    def default_folder(self, population: bool = False) -> Path:
+        """runs/<algo>-<env>-s<seed>, e.g. runs/sb3-ppo-CartPole-v1-s0; a population's runs/<algo>-<env>."""
+        name = f"{self.algo.lower().replace(':', '-')}-{self.env_id.split('/')[-1]}"
+        return Path("runs") / (name if population else f"{name}-s{self.seed}")
 
 
 def _described(value):

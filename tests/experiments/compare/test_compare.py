@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from experiments.cli import main
 from experiments.compare import builtin_names
@@ -214,7 +215,7 @@ eval_every = 1000
 eval_episodes = 2
 [[runs]]
 env = "CartPole-v1"
-steps = 4000
+steps = 30000
 algos = ["DQN"]
 set = { DQN = { learning_starts = 100, train_freq = 4, gradient_steps = 1 } }
 """
@@ -234,7 +235,8 @@ def interrupt_compare(tmp_path: Path) -> tuple[list[str], Path, dict]:
                                start_new_session=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
-    while not list(out.rglob("checkpoint.pt")) and time.monotonic() < deadline:
+    # the three seeds train as one population, whose resume point is population.pt in their cell's folder
+    while not list(out.rglob("population.pt")) and time.monotonic() < deadline:
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
     printed, err = process.communicate(timeout=60)
@@ -242,7 +244,9 @@ def interrupt_compare(tmp_path: Path) -> tuple[list[str], Path, dict]:
     assert "interrupted" in err and "Traceback" not in err
     (algo_folder,) = (out / "CartPole-v1").iterdir()  # DQN[gradient_steps=1,...]: the overrides name the folder
     assert algo_folder.name == "DQN[gradient_steps=1,learning_starts=100,train_freq=4]"
-    for folder in algo_folder.iterdir():
+    assert {p.name for p in algo_folder.iterdir() if p.is_file()} == {"population.pt"}
+    torch.load(algo_folder / "population.pt", weights_only=True)  # whole
+    for folder in (p for p in algo_folder.iterdir() if p.is_dir()):
         files = {p.name for p in folder.iterdir()}
         # atomic writes: whole files only, no temp files; a started run has its config and a resume point
         assert not [name for name in files if name.startswith(".") or name.endswith(".tmp")], files
@@ -265,3 +269,4 @@ def test_ctrl_c_keeps_folders_consistent_and_a_rerun_finishes_the_rest(tmp_path)
     assert f"{len(stamps)} already finished" in done.stdout
     assert all(p.stat().st_mtime_ns == stamps[p] for p in stamps)
     assert len(list(out.rglob("summary.json"))) == 3 and (out / "report.json").is_file()  # three runs, the report
+    assert not list(out.rglob("population.pt"))  # a finished population leaves no resume point

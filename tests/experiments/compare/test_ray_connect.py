@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from experiments.cli import main
-from experiments.compare.backends import Outcome, checked, lost
+from experiments.compare.backends import Outcome, Task, checked, lost
 from experiments.compare.ray_connect import connect_error, split_address
 from experiments.compare.suites import load_suite
 
@@ -131,8 +131,8 @@ def test_a_run_ray_lost_is_recorded_failed_and_a_rerun_finishes_it(tmp_path, cap
     out = tmp_path / "out"
     (run,) = load_suite(suite_path).runs()
     folder = out / run.folder
-    outcome = lost((run.spec, str(folder), ""), RuntimeError("Task failed because the node it was running on is "
-                                                             "dead or unavailable.\nmore lines"))
+    (outcome,) = lost(Task((run.spec,), (str(folder),)), RuntimeError(
+        "Task failed because the node it was running on is dead or unavailable.\nmore lines"))
     assert outcome.status == "failed" and "re-run the suite" in outcome.error
     failure = json.loads((folder / "failed.json").read_text())
     assert "the node it was running on is dead" in failure["error"] and failure["spec"] == run.spec.as_dict()
@@ -147,8 +147,8 @@ def test_a_run_finished_where_the_driver_cannot_see_it_is_failed(tmp_path):
     suite_path.write_text(SUITE)
     (run,) = load_suite(suite_path).runs()
     folder = tmp_path / "out" / run.folder
-    outcome = checked(Outcome(str(folder), "finished", 1.0, eval_mean=0.0, node="node-b, Ray node 1a2b3c4d"),
-                      (run.spec, str(folder), ""))
+    (outcome,) = checked([Outcome(str(folder), "finished", 1.0, eval_mean=0.0, node="node-b, Ray node 1a2b3c4d")],
+                         Task((run.spec,), (str(folder),)))
     assert outcome.status == "failed"
     assert "finished on node-b, Ray node 1a2b3c4d" in outcome.error and "storage that every node shares" in \
         outcome.error

@@ -250,3 +250,33 @@ def test_evaluating_inside_the_callback_leaves_training_unchanged():
         assert calls == [1000, 1536]
         actions.append(made.predict(batch))
     np.testing.assert_array_equal(*actions)
+
+
+# One table for both sides -------------------------------------------------------------------------------------
+def test_the_recorded_sb3_defaults_are_the_installed_sb3s():
+    from experiments.learners.sb3 import sb3_defaults
+    from experiments.learners.sb3_presets import SB3_DEFAULTS
+
+    for algo, recorded in SB3_DEFAULTS.items():
+        installed = sb3_defaults(algo)
+        assert {key: installed[key] for key in recorded} == recorded, algo
+
+
+def test_our_preset_is_the_tables_entry_in_our_names():
+    from agents.dqn import DQNConfig
+    from agents.ppo import PPOConfig
+    from experiments.learners.presets import preset
+
+    ppo = preset("PPO", "CartPole-v1")  # rl-zoo's: lin_1e-3, lin_0.2, 8 x 32, batch 256, 20 epochs, 0.98, 0.8
+    assert PPOConfig(**ppo) == PPOConfig(num_envs=8, num_steps=32, batch_size=256, n_epochs=20, learning_rate=1e-3,
+                                         anneal_lr=True, clip_range=0.2, anneal_clip_range=True, gamma=0.98,
+                                         gae_lambda=0.8)
+    lake = preset("PPO", "mdparcade/FrozenLake8x8-v0")  # SB3's defaults where the entry is silent
+    assert (lake["batch_size"], lake["n_epochs"], lake["learning_rate"], lake["anneal_lr"], lake["gae_lambda"]) == \
+        (64, 10, 3e-4, False, 0.95)
+    assert (lake["num_envs"], lake["num_steps"], lake["ent_coef"], lake["gamma"]) == (8, 256, 0.01, 0.999)
+    dqn = DQNConfig(**preset("DQN", "CartPole-v1"))
+    assert (dqn.train_freq, dqn.gradient_steps, dqn.target_update_interval, dqn.hidden_sizes, dqn.double_q) == \
+        (256, 128, 10, (256, 256), False)
+    assert preset("PPO", "mdparcade/Catch-v0")["hidden_sizes"] == (128,)  # MinAtarExtractor's 128 features
+    assert preset("REINFORCE", "CartPole-v1") == {} and preset("PPO", "MountainCar-v0") == {}
