@@ -14,11 +14,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 TINY = """
 description = "demo test"
-eval_every = 1000
+eval_every = 512
 eval_episodes = 3
 [[runs]]
 env = "Catch"
-steps = 2048
+steps = 1024
 algos = ["PPO", "sb3:PPO"]
 [[runs]]
 env = "CliffWalking"
