@@ -61,6 +61,7 @@ def build(out: Path, reps: int = 2000, plots_too: bool = True) -> dict:
     cells = stats.per_cell_table(scored, reps=reps) if scored else []
     finished_rows = [row for row in scored if row["status"] == FINISHED]
     improvements = stats.improvement_table(finished_rows, baseline_pairs(finished_rows), reps=reps)
+    parity = parity_table(finished_rows, cells, reps=reps)
     normalized = _normalized_by_cell(counted)
     profiles = stats.performance_profile(normalized, reps=reps) if normalized else {}
     repeats = repeated_seeds(readable)
@@ -71,7 +72,7 @@ def build(out: Path, reps: int = 2000, plots_too: bool = True) -> dict:
                "seeds": sorted({r.seed for r in readable}), "machine": _common(readable, "machine"),
                "versions": _common(readable, "versions"),
                "references": {env: ref.as_dict() for env, ref in refs.items()}, "cells": cells,
-               "improvements": improvements,
+               "improvements": improvements, "parity": parity,
                "repeated_seeds": [{"env": env, "algo": cell, "seeds": seeds} for (env, cell), seeds in repeats.items()],
                "suite": _suite_text(out)}
     write_results_csv(out / "results.csv", records)
@@ -91,6 +92,33 @@ def baseline_pairs(rows: list[dict]) -> list[tuple[str, str]]:
     algos = list(dict.fromkeys(row["algo"] for row in rows))
     return [(algo, BASELINE_PREFIX + algo) for algo in algos
             if not is_baseline(algo) and BASELINE_PREFIX + algo in algos]
+
+
+PARITY = [("env_id", "env"), ("ours", "ours"), ("baseline", "baseline"), ("runs", "runs (ours, SB3)"),
+          ("probability", "P(ours > SB3) [95% CI]"), ("verdict", "verdict"),
+          ("seconds_ratio", "wall-clock, ours / SB3")]
+
+
+def parity_table(rows: list[dict], cells: list[dict], reps: int = 2000) -> list[dict]:
+    """Env by env, each of ours against its stable-baselines3 twin on the final scores: the probability of
+    improvement with its 95% interval, the verdict (indistinguishable when the interval contains 0.5, else
+    who is better) and the wall-clock ratio of a run (a population's wall-clock counts for all its seeds)."""
+    seconds = {(c["env_id"], c["algo"]): c.get("seconds_mean") for c in cells}
+    table = []
+    for env in dict.fromkeys(row["env_id"] for row in rows):
+        here = [row for row in rows if row["env_id"] == env]
+        for ours, baseline in baseline_pairs(here):
+            x = np.array([r["score"] for r in here if r["algo"] == ours], dtype=float)
+            y = np.array([r["score"] for r in here if r["algo"] == baseline], dtype=float)
+            poi = stats.probability_of_improvement(x[:, None], y[:, None], reps=reps)
+            verdict = "ours better" if poi["low"] > 0.5 else "SB3 better" if poi["high"] < 0.5 else \
+                "indistinguishable"
+            ours_s, theirs_s = seconds.get((env, ours)), seconds.get((env, baseline))
+            ratio = ours_s / theirs_s if ours_s and theirs_s else None
+            table.append({"env_id": env, "ours": ours, "baseline": baseline, "runs": f"{len(x)}, {len(y)}",
+                          "probability": poi["probability"], "probability_low": poi["low"],
+                          "probability_high": poi["high"], "verdict": verdict, "seconds_ratio": ratio})
+    return table
 
 
 def _normalized_by_cell(records: list[RunRecord]) -> dict[str, np.ndarray]:
@@ -177,6 +205,13 @@ def markdown(out: Path, summary: dict, records: list[RunRecord]) -> str:
                   stats.format_table(summary["improvements"], [("ours", "ours"), ("baseline", "baseline"),
                                                                ("envs", "envs"), ("probability", "P(ours > SB3)")]),
                   ""]
+    if summary["parity"]:
+        lines += ["## Parity: ours against stable-baselines3, env by env", "",
+                  "Final scores of ours against SB3's at the same settings: the probability that a run of ours "
+                  "scores higher (ties count half) with its 95% bootstrap interval; indistinguishable when the "
+                  "interval contains 0.5. Wall-clock: a run's mean; our seeds of a cell train as one population, "
+                  "whose wall-clock counts for all of them.", "",
+                  stats.format_table(summary["parity"], PARITY), ""]
     lines += ["## Normalization and success", "", "| env | random policy (0) | best (1) | best from | success means |",
               "|---|---|---|---|---|"]
     for env, ref in summary["references"].items():

@@ -347,3 +347,20 @@ def test_plots_reject_empty_input(tmp_path):
         plots.learning_curves({}, tmp_path / "x.png")
     with pytest.raises(ValueError, match="at least one algorithm"):
         plots.performance_profiles({}, tmp_path / "x.png")
+
+
+def test_parity_says_env_by_env_whether_ours_and_sb3_are_distinguishable():
+    from experiments.compare.report import parity_table
+
+    rows = [run_row("E1", "PPO", seed, score) for seed, score in enumerate([1.0, 2.0, 3.0, 4.0])]
+    rows += [run_row("E1", "sb3:PPO", seed, score) for seed, score in enumerate([1.0, 2.0, 3.0, 4.0])]
+    rows += [run_row("E2", "PPO", seed, 10.0 + seed) for seed in range(5)]
+    rows += [run_row("E2", "sb3:PPO", seed, float(seed)) for seed in range(5)]
+    cells = [{"env_id": "E1", "algo": "PPO", "seconds_mean": 2.0}, {"env_id": "E1", "algo": "sb3:PPO",
+                                                                     "seconds_mean": 8.0}]
+    e1, e2 = parity_table(rows, cells, reps=200)
+    assert (e1["env_id"], e1["ours"], e1["baseline"], e1["runs"]) == ("E1", "PPO", "sb3:PPO", "4, 4")
+    assert e1["probability"] == pytest.approx(0.5) and e1["verdict"] == "indistinguishable"
+    assert e1["seconds_ratio"] == pytest.approx(0.25)
+    # every run of ours beats every run of SB3's: P = 1 by counting pairs, and the interval cannot hold 0.5
+    assert e2["probability"] == 1.0 and e2["verdict"] == "ours better" and e2["seconds_ratio"] is None
