@@ -102,11 +102,11 @@ def describe_config(args: argparse.Namespace) -> str:
     learner = make_learner(spec.algo, spec.env_id, spec.seed, spec.overrides, spec.env_kwargs, "cpu")
     learner.start()
     try:
-        config, sources = learner.config(), learner.config_sources()
+        config, sources, source = learner.config(), learner.config_sources(), learner.preset_source()
     finally:
         learner.close()
     width = max(map(len, config), default=0)
-    lines = [f"config of {spec.algo} on {spec.env_id} (default / preset / --set):"]
+    lines = [f"config of {spec.algo} on {spec.env_id} (default / preset / --set); preset: {source}:"]
     lines += [f"  {key:<{width}}  {value!r}  ({sources.get(key, 'default')})" for key, value in config.items()]
     return "\n".join(lines)
 

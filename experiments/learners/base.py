@@ -75,6 +75,10 @@ class Learner(ABC):
         """The values this run takes from a preset for its env (none by default)."""
         return {}
 
+    def preset_source(self) -> str:
+        """Which preset this run takes, and why (config.json's `preset`)."""
+        return "none"
+
     def config_sources(self) -> dict[str, str]:
         """Where each config value comes from: "--set" (an override), "preset" or "default"."""
         preset = self.preset_values()

@@ -15,7 +15,7 @@ from agents.ppo import PPO
 from agents.reinforce import REINFORCE
 from experiments.learners.base import LearnCallback, Learner, load_saved_agent
 from experiments.learners.overrides import typed_overrides
-from experiments.learners.presets import preset
+from experiments.learners.presets import preset, preset_source
 
 AGENTS: dict[str, type[DeepAgent]] = {"PPO": PPO, "DQN": DQN, "A2C": A2C, "REINFORCE": REINFORCE}
 
@@ -32,11 +32,14 @@ class DeepLearner(Learner):
         config_class = AGENTS[name].config_class
         typed = typed_overrides(config_class, overrides, name)
         # The dataclass's own checks (ranges, sizes) on what the run will use, before anything is written.
-        config_class(**{**(preset(name, env_id) if env_id else {}), **typed})
+        config_class(**{**(preset(name, env_id) if env_id else {}), **typed})  # (the default env kwargs)
         return typed
 
     def preset_values(self) -> dict:
-        return preset(self.algo, self.env_id)
+        return preset(self.algo, self.env_id, self.env_kwargs)
+
+    def preset_source(self) -> str:
+        return preset_source(self.algo, self.env_id, self.env_kwargs)
 
     def start(self) -> None:
         self.agent: DeepAgent = AGENTS[self.algo](self.env_id, env_kwargs=self.env_kwargs, device=self.device,

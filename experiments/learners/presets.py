@@ -11,8 +11,7 @@ last.
 
 from __future__ import annotations
 
-from experiments.learners.sb3_presets import PRESETS as SB3_PRESETS
-from experiments.learners.sb3_presets import SB3_DEFAULTS, LinearSchedule
+from experiments.learners.sb3_presets import SB3_DEFAULTS, LinearSchedule, preset_entry
 
 #: SB3 constructor argument -> our config field, per algorithm.
 SB3_NAMES = {
@@ -96,8 +95,15 @@ def _net(algo: str, kwargs: dict) -> tuple[tuple[int, ...], str]:
     return hidden, activation
 
 
-def preset(algo: str, env_id: str) -> dict:
-    """Our config values for (algo, env_id): the table's entry in our names; empty where the table has none
-    (REINFORCE, which SB3 lacks, always)."""
-    entry = SB3_PRESETS.get((algo, env_id))
-    return ours_from_sb3(algo, entry) if entry is not None and algo in SB3_NAMES else {}
+def preset(algo: str, env_id: str, env_kwargs: dict | None = None) -> dict:
+    """Our config values for (algo, env_id): the table's entry (the id's own, else its family's) in our names;
+    empty where the table has none (REINFORCE, which SB3 lacks, always)."""
+    if algo not in SB3_NAMES:
+        return {}
+    _, entry = preset_entry(algo, env_id, env_kwargs)
+    return ours_from_sb3(algo, entry) if entry is not None else {}
+
+
+def preset_source(algo: str, env_id: str, env_kwargs: dict | None = None) -> str:
+    """Which entry of the table a run of (algo, env_id) takes, and why."""
+    return preset_entry(algo, env_id, env_kwargs)[0] if algo in SB3_NAMES else "no entry (SB3 has no " + algo + ")"

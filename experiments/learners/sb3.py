@@ -26,7 +26,7 @@ import torch
 from experiments.learners.base import LearnCallback, Learner
 from experiments.learners.overrides import check_keys, literal
 from experiments.learners.registry import base_algorithm
-from experiments.learners.sb3_presets import ALGOS, check_algorithm, describe, linear, sb3_preset
+from experiments.learners.sb3_presets import ALGOS, check_algorithm, describe, linear, preset_entry, sb3_preset
 from nets.checkpoint import CheckpointError, load_checkpoint, load_failure, save_atomic, write_atomic
 
 #: Config keys that are not SB3 constructor arguments: copies stepped together, the policy name, VecNormalize.
@@ -167,6 +167,9 @@ class SB3Learner(Learner):
 
     def preset_values(self) -> dict:
         return sb3_preset(base_algorithm(self.algo), self.env_id, self.env_kwargs)
+
+    def preset_source(self) -> str:
+        return preset_entry(base_algorithm(self.algo), self.env_id, self.env_kwargs)[0]
 
     # Lifecycle --------------------------------------------------------------------------------------------
     def start(self) -> None:

@@ -57,7 +57,11 @@ BOARD_POLICY_KWARGS = dict(features_extractor_class="MinAtarExtractor",
 _CARTPOLE, _ACROBOT = "CartPole-v1", "Acrobot-v1"
 _LAKE, _CLIFF = "mdparcade/FrozenLake8x8-v0", "mdparcade/CliffWalking-v0"
 _CATCH, _BREAKOUT, _SNAKE = "mdparcade/Catch-v0", "mdparcade/Breakout-v0", "mdparcade/Snake-v0"
-_GRIDWORLD_DQN = dict(learning_rate=1e-3, buffer_size=100_000, learning_starts=1000, target_update_interval=1000)
+#: Entries by env family (see `env_family`): an id's own entry wins over its family's.
+GRIDWORLD, BOARD = "family:gridworld", "family:board"
+FAMILY_MEANING = {GRIDWORLD: "an env with an exact tabular model and Discrete observations (any gridworld map, slip "
+                             "or step cost, a random maze, a Garnet MDP)",
+                  BOARD: "(C, H, W) boards of the arcade games"}
 
 #: (algo, env id) -> preset: n_envs, policy, normalize and the SB3 constructor arguments. rl-zoo's entries
 #: (hyperparams/{ppo,dqn,a2c}.yml, DLR-RM/rl-baselines3-zoo) are copied as published, without n_timesteps
@@ -84,14 +88,10 @@ PRESETS: dict[tuple[str, str], dict] = {
     # (success within the 200-step limit rewards reaching the goal late but surely).
     ("PPO", _LAKE): dict(n_envs=8, policy="MlpPolicy", normalize=False, n_steps=256, ent_coef=0.01, gamma=0.999),
     ("A2C", _LAKE): dict(n_envs=8, policy="MlpPolicy", normalize=False, ent_coef=0.01, gamma=0.999),
-    # DQN on one-hot states (the Q-net is a table with shared updates): SB3's Atari step size 1e-4 crawls and
-    # its 10k-step target sync happens a handful of times in a 100k budget; explore 30% of training.
-    ("DQN", _LAKE): dict(n_envs=1, policy="MlpPolicy", normalize=False, exploration_fraction=0.3, **_GRIDWORLD_DQN),
     # CliffWalking is deterministic with a dense -1 per step: only the rollout layout (8 copies) and DQN's
     # step size and target sync change.
     ("PPO", _CLIFF): dict(n_envs=8, policy="MlpPolicy", normalize=False, n_steps=256),
     ("A2C", _CLIFF): dict(n_envs=8, policy="MlpPolicy", normalize=False),
-    ("DQN", _CLIFF): dict(n_envs=1, policy="MlpPolicy", normalize=False, **_GRIDWORLD_DQN),
     # MinAtar-style boards: CNN against CNN (our conv trunk, MinAtarExtractor on SB3's side): the step size
     # anneals (lin_), the clip range stays; DQN takes rl-zoo's CartPole values; train_freq counts vector steps.
     ("PPO", _CATCH): dict(n_envs=16, policy="CnnPolicy", normalize=False, n_steps=64, batch_size=256, n_epochs=4,
@@ -108,6 +108,24 @@ PRESETS: dict[tuple[str, str], dict] = {
                           policy_kwargs=BOARD_POLICY_KWARGS),
 }
 PRESETS[("PPO", _SNAKE)] = dict(PRESETS[("PPO", _BREAKOUT)])  # our Snake preset is the Breakout one
+PRESETS.update({
+    # Gridworlds: one-hot states make the Q-net a table with shared updates. SB3's Atari-tuned DQN defaults (step
+    # size 1e-4, a 10k-step target sync, 10% exploration) crawl there; this explores 30% of training from 8
+    # copies, trains 8 steps on 128 transitions every 8 vector steps, syncs the target every 1000 env steps and
+    # anneals the step size so the final greedy policy settles (measured in docs/deep-agents.md#env-families).
+    ("DQN", GRIDWORLD): dict(n_envs=8, policy="MlpPolicy", normalize=False, learning_rate=linear(1e-3),
+                             buffer_size=100_000, learning_starts=5000, batch_size=128, train_freq=8,
+                             gradient_steps=8, target_update_interval=1000, exploration_fraction=0.3,
+                             exploration_final_eps=0.05, policy_kwargs=dict(net_arch=[64])),
+    # PPO on gridworlds: long rollouts from 16 copies for the sparse goal reward, an entropy bonus to keep
+    # exploring, a long horizon (gamma 0.999: reaching the goal late but surely is what counts).
+    ("PPO", GRIDWORLD): dict(n_envs=16, policy="MlpPolicy", normalize=False, n_steps=256, batch_size=256,
+                             n_epochs=10, gamma=0.999, gae_lambda=0.95, learning_rate=1e-3, ent_coef=0.01),
+    # Boards: the Catch entries, CNN against CNN.
+    ("PPO", BOARD): dict(PRESETS[("PPO", _CATCH)]),
+    ("A2C", BOARD): dict(PRESETS[("A2C", _CATCH)]),
+    ("DQN", BOARD): dict(PRESETS[("DQN", _CATCH)]),
+})
 
 
 def check_algorithm(algo: str) -> str:
@@ -134,10 +152,38 @@ def default_preset(algo: str, env_id: str, env_kwargs: dict | None = None) -> di
     return dict(n_envs=1, policy="MlpPolicy", normalize=False)
 
 
-def sb3_preset(algo: str, env_id: str, env_kwargs: dict | None = None) -> dict:
-    """A deep copy of the preset for (algo, env_id); `default_preset` for a pair the table lacks. Classes are
-    named, not referenced (see BOARD_POLICY_KWARGS)."""
+def env_family(env_id: str, env_kwargs: dict | None = None) -> str | None:
+    """GRIDWORLD for an env with an exact tabular model and Discrete observations and actions, BOARD for (C, H, W)
+    observations, else None."""
+    env = gym.make(env_id, **(env_kwargs or {}))
+    try:
+        unwrapped = env.unwrapped
+        has_model = getattr(unwrapped, "transitions", None) is not None or getattr(unwrapped, "mdp", None) is not None
+        if has_model and isinstance(env.observation_space, gym.spaces.Discrete) \
+                and isinstance(env.action_space, gym.spaces.Discrete):
+            return GRIDWORLD
+        return BOARD if is_board(env.observation_space) else None
+    finally:
+        env.close()
+
+
+def preset_entry(algo: str, env_id: str, env_kwargs: dict | None = None) -> tuple[str, dict | None]:
+    """(which entry, the entry or None): the env id's own entry, else its family's (the most specific wins),
+    else none (SB3's defaults)."""
     entry = PRESETS.get((check_algorithm(algo), env_id))
+    if entry is not None:
+        return f"the entry for {env_id}", entry
+    family = env_family(env_id, env_kwargs)
+    if family is not None and (algo, family) in PRESETS:
+        return f"the {family.removeprefix('family:')} family's entry: {env_id} is {FAMILY_MEANING[family]}", \
+            PRESETS[(algo, family)]
+    return "no entry: SB3's defaults", None
+
+
+def sb3_preset(algo: str, env_id: str, env_kwargs: dict | None = None) -> dict:
+    """A deep copy of the preset for (algo, env_id) (see `preset_entry`); `default_preset` where there is none.
+    Classes are named, not referenced (see BOARD_POLICY_KWARGS)."""
+    _, entry = preset_entry(algo, env_id, env_kwargs)
     return copy.deepcopy(entry) if entry is not None else default_preset(algo, env_id, env_kwargs)
 
 

@@ -50,8 +50,8 @@ class ExactScorer:
         return self.gap(greedy_policy(predict, self.observations))
 
     def members(self, predict_members, members: int) -> list[dict]:
-        observations = np.broadcast_to(self.observations, (members, *np.shape(self.observations)))
-        policies = np.asarray(predict_members(np.ascontiguousarray(observations)), dtype=np.int64)
+        observations = np.repeat(np.asarray(self.observations)[None], members, axis=0)
+        policies = np.asarray(predict_members(observations), dtype=np.int64)
         return [self.gap(policies[k].reshape(-1)) for k in range(members)]
 
 
@@ -122,7 +122,8 @@ class Run:
     def _write_config(self, spec: RunSpec, folder: RunFolder, learner: Learner, k: int) -> None:
         try:
             folder.write_config({**spec.as_dict(), "config": learner.member_config(k),
-                                 "config_sources": learner.config_sources(), "versions": library_versions(),
+                                 "preset": learner.preset_source(), "config_sources": learner.config_sources(),
+                                 "versions": library_versions(),
                                  "machine": machine_line(), "command": self.command, **self._node()})
         except OSError as err:
             raise ValueError(f"cannot write the run folder {folder.path}: {err.strerror or err}") from None
