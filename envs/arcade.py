@@ -214,7 +214,7 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         super().reset(seed=seed if isinstance(seed, int | np.integer) else None)
         mask = self._reset_mask(options)
         if seed is not None:
-            self.game.seed(mask, self._keys_from_seed(seed)[mask])
+            self.game.seed(mask, rng.keys_for_seed(seed, self.num_envs)[mask])
         else:
             unkeyed = mask & ~self._keyed
             if unkeyed.any():
@@ -227,14 +227,6 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         if self.render_mode == "human":
             self.render()
         return self.game.observe(), {}
-
-    def _keys_from_seed(self, seed) -> np.ndarray:
-        if isinstance(seed, int | np.integer):
-            return rng.seed_to_keys(int(seed), self.num_envs)
-        seeds = list(seed)
-        if len(seeds) != self.num_envs:
-            raise ValueError(f"seed must be an int or a list of {self.num_envs} ints, got {len(seeds)} seeds")
-        return np.array([rng.seed_to_key(s) for s in seeds], dtype=np.uint64)
 
     def state_dict(self, copies=None) -> dict[str, Any]:
         """Every copy's state (or the rows `copies`) as numpy arrays: the game's state arrays, the step counts

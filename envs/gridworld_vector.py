@@ -67,7 +67,7 @@ class GridWorldVectorEnv(VectorEnv):
         """Reset every copy (or those where options["reset_mask"] is True); returns (obs, {})."""
         super().reset(seed=seed if isinstance(seed, int) else None)
         if seed is not None:
-            self.keys = self._keys_from_seed(seed)
+            self.keys = rng.keys_for_seed(seed, self.num_envs)
             self.counters[:] = 0
         elif self.keys is None:
             self.keys = np.array([rng.random_key(self.np_random) for _ in range(self.num_envs)], dtype=np.uint64)
@@ -144,14 +144,6 @@ class GridWorldVectorEnv(VectorEnv):
                 raise ValueError(f"env state {name} has shape {value.shape}, expected ({self.num_envs},)")
             getattr(self, name)[...] = value.astype(getattr(self, name).dtype)
         self._started = True
-
-    def _keys_from_seed(self, seed) -> np.ndarray:
-        if isinstance(seed, int | np.integer):
-            return rng.seed_to_keys(int(seed), self.num_envs)
-        seeds = list(seed)
-        if len(seeds) != self.num_envs:
-            raise ValueError(f"seed must be an int or a list of {self.num_envs} ints, got {len(seeds)} seeds")
-        return np.array([rng.seed_to_key(s) for s in seeds], dtype=np.uint64)
 
     def _check_actions(self, actions) -> np.ndarray:
         actions = np.asarray(actions)

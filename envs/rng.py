@@ -33,6 +33,17 @@ def seed_to_keys(seed: int, num: int) -> np.ndarray:
     return np.array([seed_to_key(seed + i) for i in range(num)], dtype=np.uint64)
 
 
+def keys_for_seed(seed, num: int) -> np.ndarray:
+    """Keys of `num` copies from a vector env's reset seed: an int s seeds copies s, s+1, ... (`seed_to_keys`);
+    a list gives each copy its own seed (how a population seeds each member's copies as its single run does)."""
+    if isinstance(seed, int | np.integer):
+        return seed_to_keys(int(seed), num)
+    seeds = list(seed)
+    if len(seeds) != num:
+        raise ValueError(f"seed must be an int or a list of {num} ints, got {len(seeds)} seeds")
+    return np.array([seed_to_key(s) for s in seeds], dtype=np.uint64)
+
+
 def random_key(np_random: np.random.Generator) -> int:
     """A key drawn from a numpy Generator, for resets without a seed."""
     return int(np_random.integers(0, 1 << 63, dtype=np.int64)) * 2 + 1

@@ -120,8 +120,11 @@ class Learner(ABC):
     def device_name(self) -> str:
         return "cpu"
 
-    def close(self) -> None:  # noqa: B027  (optional hook: most learners hold nothing to release)
-        """Release env copies and workers."""
+    def close(self) -> None:
+        """Release env copies and workers (the env of `self.agent`, where a learner wraps an agent)."""
+        env = getattr(getattr(self, "agent", None), "env", None)
+        if env is not None:
+            env.close()
 
     @classmethod
     @abstractmethod

@@ -98,11 +98,6 @@ class DeepLearner(Learner):
     def device_name(self) -> str:
         return str(self.agent.device)
 
-    def close(self) -> None:
-        env = getattr(getattr(self, "agent", None), "env", None)
-        if env is not None:
-            env.close()
-
     @classmethod
     def load_predictor(cls, model: Path, run_config: dict, device: str = "cpu"):
         agent = load_saved_agent(model, run_config["algo"], device)

@@ -72,11 +72,6 @@ class TabularLearner(Learner):
     def save_checkpoint(self, path: Path) -> None:
         self.agent.save(path)
 
-    def close(self) -> None:
-        env = getattr(getattr(self, "agent", None), "env", None)
-        if env is not None:
-            env.close()
-
     @classmethod
     def load_predictor(cls, model: Path, run_config: dict, device: str = "cpu"):
         agent = load_saved_agent(model, run_config["algo"])

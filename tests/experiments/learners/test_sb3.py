@@ -100,8 +100,8 @@ def test_pairs_missing_from_the_zoo_get_sb3_defaults_with_one_copy():
     from experiments.learners.sb3_classes import MinAtarExtractor
 
     assert zoo_settings("A2C", "MountainCar-v0") == dict(n_envs=1, policy="MlpPolicy", normalize=False)
-    board = zoo_settings("DQN", "mdparcade/Breakout-v0")
-    assert board["n_envs"] == 1 and board["policy"] == "CnnPolicy"
+    board = zoo_settings("DQN", "mdparcade/Breakout-v0")  # no entry of its own: the board family's
+    assert board["n_envs"] == 8 and board["policy"] == "CnnPolicy"
     assert board["policy_kwargs"]["features_extractor_class"] is MinAtarExtractor
     with pytest.raises(ValueError, match="SAC"):
         zoo_settings("SAC", "CartPole-v1")
