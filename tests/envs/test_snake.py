@@ -330,15 +330,7 @@ def test_pickled_env_continues_identically():
         assert np.array_equal(original[0], copied[0]) and original[1:4] == copied[1:4]
 
 
-class _NoWaitClock:
-    """Stands in for pygame.time.Clock so "human" rendering does not sleep to keep render_fps in tests."""
-
-    def tick(self, fps: float = 0) -> int:
-        return 0
-
-
-def test_human_render_shows_the_rgb_array_frame_in_the_window(monkeypatch):
-    monkeypatch.setattr(pygame.time, "Clock", _NoWaitClock)
+def test_human_render_shows_the_rgb_array_frame_in_the_window():
     shown = gym.make("mdparcade/Snake-v0", render_mode="human")
     drawn = gym.make("mdparcade/Snake-v0", render_mode="rgb_array")
     shown.reset(seed=0)

@@ -25,7 +25,7 @@ def test_every_gridworld_and_game_id_has_a_vector_env():
 @pytest.mark.parametrize("max_episode_steps", [None, 7])
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_short_run_matches_single_envs(env_id, max_episode_steps):
-    counts = assert_vector_matches_singles(env_id, 64, 200, seed=11, action_seed=12,
+    counts = assert_vector_matches_singles(env_id, 32, 200, seed=11, action_seed=12,
                                            max_episode_steps=max_episode_steps)
     if max_episode_steps is not None:
         assert counts["truncations"] > 0

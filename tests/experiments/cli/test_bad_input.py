@@ -111,7 +111,8 @@ def test_help_after_algo_and_env_shows_the_config_the_run_would_use(capsys):
         main(["train", "PPO", "Catch", "--set", "n_epochs=7", "--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    assert "config of PPO on mdparcade/Catch-v0 (default / preset / --set):" in out
+    assert ("config of PPO on mdparcade/Catch-v0 (default / preset / --set); "
+            "preset: the entry for mdparcade/Catch-v0:") in out
     assert re.search(r"n_epochs\s+7\s+\(--set\)", out)
     assert re.search(r"num_envs\s+16\s+\(preset\)", out)  # the Catch entry of the settings table
     assert re.search(r"log_std_init\s+0.0\s+\(default\)", out)

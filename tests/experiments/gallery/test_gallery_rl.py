@@ -238,8 +238,13 @@ def dense_value_iteration(P: np.ndarray, R: np.ndarray, terminal: np.ndarray, ga
     raise AssertionError("value iteration did not converge")
 
 
-def test_when_not_to_use_ml_planning_exact_learning_slow(tmp_path):
-    r = module("when_not_to_use_ml").main(plot_dir=str(tmp_path))
+@pytest.mark.parametrize("seeds", [(0,), pytest.param(None, marks=pytest.mark.slow)])
+def test_when_not_to_use_ml_planning_exact_learning_slow(tmp_path, monkeypatch, seeds):
+    script = module("when_not_to_use_ml")
+    if seeds is not None:  # the default run learns one seed; the slow one runs the script's own three
+        monkeypatch.setattr(script, "SEEDS", seeds)
+    r = script.main(plot_dir=str(tmp_path))
+    assert sorted(r["q_learning"]) == sorted(str(seed) for seed in seeds or script.SEEDS)
     mdp = gym.make("mdparcade/FrozenLake8x8-v0").unwrapped.mdp
     P, R, terminal, gamma = np.asarray(mdp.P), np.asarray(mdp.R), np.asarray(mdp.terminal), r["gamma"]
     start = int(np.argmax(mdp.start))

@@ -4,20 +4,14 @@ that one; `--set` wins over all. The learning checks (slow) train on maps this p
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from agents.env_models import exact_gap, model_info
-from envs.gridworld_maps import generate_maze
-from experiments.learners.ours import AGENTS
+from experiments.bench.families import MAPS, value_ratios
 from experiments.learners.presets import preset, preset_source
 from experiments.learners.sb3_presets import BOARD, GRIDWORLD, env_family
 
-#: Maps written here, not shipped: a slippery one with holes, a deterministic one with a step cost, a maze.
-SLIPPERY = dict(map=["S..#.", ".#...", "...#H", "H.#..", "....G"], slip=0.7)
-STEP_COST = dict(map=["S....#....", ".##..#.##.", ".#...#..#.", ".#.###..#.", "........#G"], step_reward=-0.04)
-MAZE = dict(map=list(generate_maze(9, 9, seed=7)))
-MAPS = {"slippery": SLIPPERY, "step cost": STEP_COST, "maze": MAZE}
+#: Maps written in the families benchmark, not shipped: slippery with holes, a step cost, a random maze.
+SLIPPERY = MAPS["slippery"]
 
 
 @pytest.mark.parametrize("kwargs", list(MAPS.values()), ids=list(MAPS))
@@ -54,24 +48,11 @@ def test_config_json_names_the_entry_a_run_took(tmp_path):
     assert config["config_sources"]["exploration_fraction"] == "preset"
 
 
-SEEDS = range(5)
-
-
-def value_ratios(algo: str, kwargs: dict, steps: int = 60_000) -> list[float]:
-    """The exact V(start) / V*(start) of each member's greedy policy after `steps`, trained as one population."""
-    agent = AGENTS[algo]("mdparcade/GridWorld-v0", env_kwargs=kwargs, seeds=SEEDS, device="cpu",
-                         **preset(algo, "mdparcade/GridWorld-v0", kwargs)).learn(steps)
-    gap = exact_gap("mdparcade/GridWorld-v0", kwargs, agent.config.gamma)
-    states = model_info("mdparcade/GridWorld-v0", kwargs).observations
-    policies = agent.predict(np.repeat(np.asarray(states)[None], len(SEEDS), axis=0))[0]
-    return [gap(policy)["value_ratio"] for policy in policies]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("algo", ["DQN", "PPO"])
 @pytest.mark.parametrize("kwargs", list(MAPS.values()), ids=list(MAPS))
 def test_dqn_and_ppo_reach_nine_tenths_of_the_optimum_in_60k_steps_on_most_seeds(algo, kwargs):
-    ratios = value_ratios(algo, kwargs)
+    ratios = value_ratios(algo, kwargs, preset(algo, "mdparcade/GridWorld-v0", kwargs), range(5), 60_000)
     assert sum(ratio >= 0.9 for ratio in ratios) >= 4, ratios  # at least 4 of the 5 seeds
 
 

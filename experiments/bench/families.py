@@ -1,0 +1,89 @@
+"""The gridworld family's settings against stable-baselines3's defaults, on maps this project does not ship.
+
+A map of one's own (`mdparcade/GridWorld-v0 --env-kwargs map=...`) has no entry of its own in the settings table;
+it takes the gridworld family's (experiments/learners/sb3_presets.py). The family's entry stays only where,
+over 10 seeds, it does at least as well as what SB3 would use for that env: its defaults (one env copy, a 64-64
+net), since rl-zoo has no entry for it. Both columns are our agents (one implementation, two settings), each
+trained as one population of 10 seeds for 60k steps; a seed's score is the exact value of its greedy policy at
+the start state over the optimal one (V(start) / V*(start), from the env's transition model).
+
+`python -m experiments.bench.families [--quick] [--seeds 10] [--steps 60000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from agents.env_models import exact_gap, model_info
+from envs.gridworld_maps import generate_maze
+from experiments.bench.common import machine_line, table
+from experiments.compare.stats import probability_of_improvement
+from experiments.learners.ours import AGENTS
+from experiments.learners.presets import ours_from_sb3, preset, preset_source
+
+ENV_ID = "mdparcade/GridWorld-v0"
+#: Maps written here, not shipped: a slippery one with holes (the families issue's own), a deterministic one
+#: with a step cost, a random maze.
+MAPS = {
+    "slippery": dict(map=["S..#.", ".#...", "...#H", "H.#..", "....G"], slip=0.7),
+    "step cost": dict(map=["S....#....", ".##..#.##.", ".#...#..#.", ".#.###..#.", "........#G"], step_reward=-0.04),
+    "maze": dict(map=list(generate_maze(9, 9, seed=7))),
+}
+SOLVED = 0.9  # a seed solves a map when its greedy policy reaches 0.9 of the optimal value at the start
+
+
+def sb3_defaults(algo: str) -> dict:
+    """What SB3 trains an env with no rl-zoo entry with, in our names: its defaults, one env copy."""
+    return ours_from_sb3(algo, {"n_envs": 1})
+
+
+def value_ratios(algo: str, kwargs: dict, config: dict, seeds, steps: int) -> list[float]:
+    """The exact V(start) / V*(start) of each member's greedy policy after `steps`, trained as one population."""
+    agent = AGENTS[algo](ENV_ID, env_kwargs=kwargs, seeds=seeds, device="cpu", **config).learn(steps)
+    gap = exact_gap(ENV_ID, kwargs, agent.config.gamma)
+    states = np.asarray(model_info(ENV_ID, kwargs).observations)
+    policies = agent.predict(np.repeat(states[None], len(agent.seeds), axis=0))[0]
+    return [gap(policy)["value_ratio"] for policy in policies]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=60_000)
+    parser.add_argument("--quick", action="store_true", help="2 seeds, 5k steps: checks that it runs")
+    args = parser.parse_args(argv)
+    seeds, steps = (range(2), 5_000) if args.quick else (range(args.seeds), args.steps)
+    print(machine_line())
+    print(f"{len(seeds)} seeds, {steps:,} steps each, one population per cell; score: exact V(start)/V*(start)")
+    rows, holds = [], True
+    for algo in ("DQN", "PPO"):
+        for name, kwargs in MAPS.items():
+            scores, seconds = {}, {}
+            for side, config in (("family", preset(algo, ENV_ID, kwargs)), ("SB3 defaults", sb3_defaults(algo))):
+                start = time.perf_counter()
+                scores[side] = np.array(value_ratios(algo, kwargs, config, seeds, steps))
+                seconds[side] = time.perf_counter() - start
+            ours, theirs = scores["family"], scores["SB3 defaults"]
+            better = probability_of_improvement(ours[:, None], theirs[:, None])
+            solved = [int((s >= SOLVED).sum()) for s in (ours, theirs)]
+            keep = solved[0] >= solved[1] and better["high"] >= 0.5
+            holds &= keep
+            rows.append([algo, name, f"{solved[0]}/{len(seeds)}", f"{ours.mean():.3f}", f"{seconds['family']:.1f}",
+                         f"{solved[1]}/{len(seeds)}", f"{theirs.mean():.3f}", f"{seconds['SB3 defaults']:.1f}",
+                         f"{better['probability']:.2f} [{better['low']:.2f}, {better['high']:.2f}]",
+                         "keep" if keep else "worse"])
+            print(f"  {algo} {name}: family {np.round(ours, 3).tolist()} | SB3 defaults {np.round(theirs, 3).tolist()}",
+                  flush=True)
+    print(f"family entries: {preset_source('DQN', ENV_ID, MAPS['slippery'])}")
+    print(table(["algo", "map", f"family >= {SOLVED}", "mean", "s", f"SB3 defaults >= {SOLVED}", "mean", "s",
+                 "P(family > defaults) [95% CI]", "verdict"], rows))
+    print(("holds" if holds else "FAILS") + ": every family entry solves at least as many seeds as SB3's defaults "
+          "and is not worse by the probability of improvement")
+    return 0 if holds else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
