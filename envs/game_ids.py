@@ -14,58 +14,26 @@ finite.
 
 MINATAR_STEP_LIMIT = 5000
 MINATAR_DEFAULTS = dict(sticky_action_prob=0.1)
+MINATAR_RAMPING = dict(MINATAR_DEFAULTS, difficulty_ramping=True)  # the games that ramp in MinAtar
+
+
+
+def game_entry(name: str, core: str, max_episode_steps: int | None, **options) -> dict:
+    """One game's registry entry: `core` is "module:Class" of its batched core; options go to the core."""
+    return dict(id=f"mdparcade/{name}-v0", entry_point="envs.arcade:GameEnv",
+                vector_entry_point="envs.arcade:GameVectorEnv", max_episode_steps=max_episode_steps,
+                kwargs=dict(game=core, **options))
+
 
 REGISTRY = [
-    dict(
-        id="mdparcade/Catch-v0",
-        entry_point="envs.arcade:GameEnv",
-        vector_entry_point="envs.arcade:GameVectorEnv",
-        max_episode_steps=100,
-        kwargs=dict(game="envs.catch:CatchGame"),
-    ),
-    dict(
-        id="mdparcade/Breakout-v0",
-        entry_point="envs.arcade:GameEnv",
-        vector_entry_point="envs.arcade:GameVectorEnv",
-        max_episode_steps=MINATAR_STEP_LIMIT,
-        kwargs=dict(game="envs.breakout:BreakoutGame", **MINATAR_DEFAULTS),
-    ),
+    game_entry("Catch", "envs.catch:CatchGame", 100),
+    game_entry("Breakout", "envs.breakout:BreakoutGame", MINATAR_STEP_LIMIT, **MINATAR_DEFAULTS),
     # Snake on a 10 x 10 board (height=, width= >= 4 via gym.make kwargs); no starvation rule, so a
     # snake that circles without eating is cut off by the time limit.
-    dict(
-        id="mdparcade/Snake-v0",
-        entry_point="envs.arcade:GameEnv",
-        vector_entry_point="envs.arcade:GameVectorEnv",
-        max_episode_steps=1000,
-        kwargs=dict(game="envs.snake:SnakeGame"),
-    ),
-    dict(
-        id="mdparcade/Asterix-v0",
-        entry_point="envs.arcade:GameEnv",
-        vector_entry_point="envs.arcade:GameVectorEnv",
-        max_episode_steps=MINATAR_STEP_LIMIT,
-        kwargs=dict(game="envs.asterix:AsterixGame", **MINATAR_DEFAULTS, difficulty_ramping=True),
-    ),
+    game_entry("Snake", "envs.snake:SnakeGame", 1000),
+    game_entry("Asterix", "envs.asterix:AsterixGame", MINATAR_STEP_LIMIT, **MINATAR_RAMPING),
     # Freeway ends itself after 2501 steps (see above) and has no difficulty ramping in MinAtar.
-    dict(
-        id="mdparcade/Freeway-v0",
-        entry_point="envs.arcade:GameEnv",
-        vector_entry_point="envs.arcade:GameVectorEnv",
-        max_episode_steps=None,
-        kwargs=dict(game="envs.freeway:FreewayGame", **MINATAR_DEFAULTS),
-    ),
-    dict(
-        id="mdparcade/Seaquest-v0",
-        entry_point="envs.arcade:GameEnv",
-        vector_entry_point="envs.arcade:GameVectorEnv",
-        max_episode_steps=MINATAR_STEP_LIMIT,
-        kwargs=dict(game="envs.seaquest:SeaquestGame", **MINATAR_DEFAULTS, difficulty_ramping=True),
-    ),
-    dict(
-        id="mdparcade/SpaceInvaders-v0",
-        entry_point="envs.arcade:GameEnv",
-        vector_entry_point="envs.arcade:GameVectorEnv",
-        max_episode_steps=MINATAR_STEP_LIMIT,
-        kwargs=dict(game="envs.space_invaders:SpaceInvadersGame", **MINATAR_DEFAULTS, difficulty_ramping=True),
-    ),
+    game_entry("Freeway", "envs.freeway:FreewayGame", None, **MINATAR_DEFAULTS),
+    game_entry("Seaquest", "envs.seaquest:SeaquestGame", MINATAR_STEP_LIMIT, **MINATAR_RAMPING),
+    game_entry("SpaceInvaders", "envs.space_invaders:SpaceInvadersGame", MINATAR_STEP_LIMIT, **MINATAR_RAMPING),
 ]

@@ -16,6 +16,7 @@ import argparse
 import time
 
 import numpy as np
+import torch
 
 from agents.env_models import exact_gap, model_info
 from envs.gridworld_maps import generate_maze
@@ -53,9 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=60_000)
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 5k steps: checks that it runs")
+    parser.add_argument("--quick", action="store_true", help="2 seeds, 2,048 steps: checks that it runs")
     args = parser.parse_args(argv)
-    seeds, steps = (range(2), 5_000) if args.quick else (range(args.seeds), args.steps)
+    torch.set_num_threads(1)  # small nets: one thread per run, as compare's workers and the other benchmarks
+    seeds, steps = (range(2), 2_048) if args.quick else (range(args.seeds), args.steps)
     print(machine_line())
     print(f"{len(seeds)} seeds, {steps:,} steps each, one population per cell; score: exact V(start)/V*(start)")
     rows, holds = [], True

@@ -74,7 +74,6 @@ def steps_per_second(env: gym.vector.VectorEnv, time_budget: float, seed: int = 
     processes only ever slow a slice down. clock "wall" times elapsed seconds; "cpu" times this process's
     CPU seconds, which on one thread approach the wall time of an idle machine.
     """
-    now = CLOCKS[clock]
     num_envs = env.num_envs
     space = env.single_action_space
     rows = max(8, ACTION_POOL // num_envs)
@@ -86,18 +85,29 @@ def steps_per_second(env: gym.vector.VectorEnv, time_budget: float, seed: int = 
     env.reset(seed=seed)
     for i in range(2):  # warm caches and first-call paths outside the timed loop
         env.step(actions[i])
-    best, step = 0.0, 0
-    for _ in range(TIME_SLICES):
+    one_slice = _stepping_slices(env, actions, clock, first_step=2)
+    return max(one_slice(time_budget / TIME_SLICES) for _ in range(TIME_SLICES))
+
+
+def _stepping_slices(env: gym.vector.VectorEnv, actions: np.ndarray, clock: str,
+                     first_step: int) -> Callable[[float], float]:
+    """A function that steps `env` with the rows of `actions` in turn for about the seconds it is given and
+    returns the copy-steps/s of that slice."""
+    now = CLOCKS[clock]
+    step = first_step
+
+    def one_slice(seconds: float) -> float:
+        nonlocal step
         slice_steps, start = 0, now()
         while True:
-            env.step(actions[step % rows])
+            env.step(actions[step % len(actions)])
             step += 1
             slice_steps += 1
             elapsed = now() - start
-            if elapsed >= time_budget / TIME_SLICES:
-                break
-        best = max(best, slice_steps * num_envs / elapsed)
-    return best
+            if elapsed >= seconds:
+                return slice_steps * env.num_envs / elapsed
+
+    return one_slice
 
 
 def measure(env_id: str, num_envs: int, mode: str, time_budget: float, clock: str = "wall",
@@ -191,26 +201,12 @@ def vector_env_table(ids: Sequence[str] | None = None, sizes: Sequence[int] = DE
 def _vector_slices(env_id: str, num_envs: int, clock: str, seed: int = 0, **env_kwargs) -> Callable[[float], float]:
     """A function that steps `gym.make_vec(env_id, num_envs, "vector_entry_point", **env_kwargs)` with random
     actions for about the seconds it is given and returns the copy-steps/s of that slice."""
-    now = CLOCKS[clock]
     env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **env_kwargs)
     rows = max(8, ACTION_POOL // num_envs)
     actions = np.random.default_rng(seed).integers(0, env.single_action_space.n, size=(rows, num_envs))
     env.reset(seed=seed)
     env.step(actions[0])
-    step = 1
-
-    def one_slice(seconds: float) -> float:
-        nonlocal step
-        slice_steps, start = 0, now()
-        while True:
-            env.step(actions[step % rows])
-            step += 1
-            slice_steps += 1
-            elapsed = now() - start
-            if elapsed >= seconds:
-                return slice_steps * num_envs / elapsed
-
-    return one_slice
+    return _stepping_slices(env, actions, clock, first_step=1)
 
 
 def _minatar_slices(game: str, clock: str, seed: int = 0) -> Callable[[float], float]:

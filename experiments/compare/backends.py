@@ -232,7 +232,7 @@ def run_suite(runs: list[SuiteRun], out: Path, backend: str = "local", workers: 
     done_before = len(runs) - to_run
     populations = sum(task.group is not None for task in work)
     echo(f"{len(runs)} runs: {done_before} already finished, {to_run} to run on the {backend} backend"
-         + (f" ({workers} workers)" if workers else "")
+         + (f" ({workers} worker{'s' if workers != 1 else ''})" if workers else "")
          + (f"; {populations} of our cells as populations" if populations else ""), flush=True)
     workers = workers or os.cpu_count() or 1
     if backend == "local":

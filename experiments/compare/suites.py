@@ -105,13 +105,14 @@ def run_folder(env_id: str, env_kwargs: dict, algo: str, overrides: dict, seed: 
 def find_suite(name_or_path: str | Path) -> Path:
     """A built-in suite's file by name, else the path itself; neither is a FileNotFoundError listing both."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise FileNotFoundError(f"suite file {path} does not exist")
+    if path.is_file():
         return path
     builtin = BUILTIN_DIR / f"{name_or_path}.toml"
-    if builtin.is_file():
+    if path.suffix != ".toml" and builtin.is_file():  # a built-in name, even beside a folder of that name
         return builtin
+    if path.suffix == ".toml" or path.exists():
+        kind = "is a folder, not a suite file" if path.is_dir() else "does not exist"
+        raise FileNotFoundError(f"suite file {path} {kind}")
     raise FileNotFoundError(f"no suite {str(name_or_path)!r}: give a .toml path or one of the built-in suites "
                             f"{', '.join(builtin_names())}")
 

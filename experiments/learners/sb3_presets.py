@@ -108,6 +108,9 @@ PRESETS: dict[tuple[str, str], dict] = {
                           policy_kwargs=BOARD_POLICY_KWARGS),
 }
 PRESETS[("PPO", _SNAKE)] = dict(PRESETS[("PPO", _BREAKOUT)])  # our Snake preset is the Breakout one
+#: MinAtar's other four games: the Breakout entry (long 1M-step runs on 10x10 boards), not yet tuned per game.
+MINATAR_GAMES = ("mdparcade/Asterix-v0", "mdparcade/Freeway-v0", "mdparcade/Seaquest-v0", "mdparcade/SpaceInvaders-v0")
+PRESETS.update({("PPO", game): dict(PRESETS[("PPO", _BREAKOUT)]) for game in MINATAR_GAMES})
 PRESETS.update({
     # Gridworlds: one-hot states make the Q-net a table with shared updates. SB3's Atari-tuned DQN defaults (step
     # size 1e-4, a 10k-step target sync, 10% exploration) crawl there; this explores 30% of training from 8

@@ -118,11 +118,16 @@ def test_a_gymnasium_env_state_continues_the_episode(env_id):
     first.reset(seed=3)
     second.reset(seed=99)
     rng = np.random.default_rng(0)
-    for _ in range(20):
-        first.step(first.action_space.sample())
+    first.action_space.seed(0)
+
+    def draw():
+        return first.action_space.sample() if env_id == "Pendulum-v1" else int(rng.integers(2))
+
+    for _ in range(8):  # mid-episode: with these seeds no episode ends in its first 8 steps
+        assert not any(first.step(draw())[2:4])
     load_env_state(second, env_state(first))
     for _ in range(400):  # through ends, resets (the env's own generator) and the time limit
-        action = first.action_space.sample() if env_id == "Pendulum-v1" else int(rng.integers(2))
+        action = draw()
         a, b = first.step(action), second.step(action)
         np.testing.assert_array_equal(a[0], b[0])
         assert a[1:4] == b[1:4]

@@ -54,7 +54,7 @@ def test_gymnasium_and_sb3_checkers_pass(env_id, render_mode):
 
 @pytest.mark.parametrize("env_id", GAME_IDS)
 def test_same_seed_same_trajectory_and_seeds_differ(env_id):
-    actions = np.random.default_rng(0).integers(0, 3, size=200).tolist()
+    actions = np.random.default_rng(0).integers(0, gym.make(env_id).action_space.n, size=200).tolist()
     first = _rollout(gym.make(env_id), 11, actions)
     assert _rollout(gym.make(env_id), 11, actions) == first
     others = [_rollout(gym.make(env_id), seed, actions) for seed in range(12, 20)]
@@ -85,7 +85,7 @@ def test_pickled_env_continues_identically(env_id):
         env.step(action)
     env.render()
     clone = pickle.loads(pickle.dumps(env))
-    for action in np.random.default_rng(1).integers(0, 3, size=60):
+    for action in np.random.default_rng(1).integers(0, env.action_space.n, size=300):  # FIRE included
         expected = env.step(int(action))
         got = clone.step(int(action))
         assert np.array_equal(expected[0], got[0]) and expected[1:] == got[1:]

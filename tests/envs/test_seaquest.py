@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-import pickle
-import warnings
-
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 from minatar_reference import MinAtarComparison, lookahead, make_reference, reference_observation
-from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401  (registers the ids)
 from envs import seaquest
@@ -331,50 +326,7 @@ def test_core_steps_every_copy_safely_after_its_episode_ended():
         assert obs.shape == (64, 10, 10, 10) and obs.max() <= 1
 
 
-@pytest.mark.parametrize("render_mode", [None, "rgb_array", "human"])
-def test_gymnasium_and_sb3_checkers_pass(render_mode):
-    env = gym.make("mdparcade/Seaquest-v0", render_mode=render_mode)
-    check_env(env.unwrapped)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        sb3_check_env(env.unwrapped, warn=True)
-    assert [str(w.message) for w in caught if not any(s in str(w.message) for s in SB3_IMAGE_WARNINGS)] == []
-    env.close()
-
-
-def test_renders_the_board_with_the_score_and_pickles_mid_episode():
-    env = gym.make("mdparcade/Seaquest-v0", render_mode="rgb_array")
-    env.reset(seed=4)
-    for action in (DOWN, DOWN, FIRE, RIGHT):
-        env.step(action)
-    frame = env.render()
-    assert frame.dtype == np.uint8 and frame.shape == (10 * 32 + 28, 10 * 32, 3)
-    clone = pickle.loads(pickle.dumps(env))
-    for action in np.random.default_rng(1).integers(0, 6, 300):
-        expected, got = env.step(int(action)), clone.step(int(action))
-        assert np.array_equal(expected[0], got[0]) and expected[1:] == got[1:]
-        if expected[2] or expected[3]:
-            assert np.array_equal(env.reset()[0], clone.reset()[0])
-    assert np.array_equal(env.render(), clone.render())
-    human = gym.make("mdparcade/Seaquest-v0", render_mode="human")
-    human.reset(seed=0)
-    assert human.render() is None
-    human.close()
-
-
-def test_same_seed_same_episode_and_options_are_checked():
-    def rollout(seed):
-        env = gym.make("mdparcade/Seaquest-v0")
-        env.reset(seed=seed)
-        steps = []
-        for action in np.random.default_rng(0).integers(0, 6, 200):
-            steps.append(env.step(int(action))[:3])
-            if steps[-1][2]:
-                env.reset()
-        return steps
-
-    first = rollout(3)
-    assert all(np.array_equal(a[0], b[0]) and a[1:] == b[1:] for a, b in zip(first, rollout(3)))
+def test_options_default_to_minatars_and_are_checked():
     game = gym.make("mdparcade/Seaquest-v0").unwrapped.game
     assert (game.sticky_action_prob, game.difficulty_ramping) == (0.1, True)
     with pytest.raises(ValueError, match="difficulty_ramping must be True or False"):

@@ -93,3 +93,26 @@ def test_agents_benchmark_verdicts_follow_the_issue_floors():
     assert verdict("dqn", dqn).startswith("MISSES")  # fewer seeds solved
     lake = [["ours PPO", 10.0, 0.80, 0.7, "-"], ["ours DQN", 20.0, 0.87, 0.86, "-"], ["SB3 PPO", 90.0, 0.85, 0.8, "-"]]
     assert verdict("frozenlake", lake).startswith("meets: ours DQN 0.870 vs 0.850, 4.50x")
+
+
+def test_families_benchmark_prints_both_settings_per_algorithm_and_map(monkeypatch, capsys):
+    from experiments.bench import families
+
+    monkeypatch.setattr(families, "MAPS", {"slippery": families.MAPS["slippery"]})
+    families.main(["--quick"])
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("DQN ", "PPO "))]
+    assert [row[:2] for row in rows] == [["DQN", "slippery"], ["PPO", "slippery"]]
+    assert all(row[-1] in ("keep", "worse") and row[2].endswith("/2") for row in rows)
+    assert "the gridworld family's entry" in out and ("holds:" in out or "FAILS:" in out)
+
+
+def test_the_families_benchmark_compares_against_what_sb3_uses_for_an_env_without_an_entry():
+    from experiments.bench.families import sb3_defaults
+
+    dqn = sb3_defaults("DQN")
+    assert (dqn["num_envs"], dqn["learning_rate"], dqn["train_freq"], dqn["target_update_interval"],
+            dqn["exploration_fraction"], dqn["hidden_sizes"]) == (1, 1e-4, 4, 10_000, 0.1, (64, 64))
+    ppo = sb3_defaults("PPO")
+    assert (ppo["num_envs"], ppo["num_steps"], ppo["batch_size"], ppo["ent_coef"], ppo["anneal_lr"]) == \
+        (1, 2048, 64, 0.0, False)

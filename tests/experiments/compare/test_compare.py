@@ -18,9 +18,9 @@ import pytest
 import torch
 
 from experiments.cli import main
-from experiments.compare import builtin_names
+from experiments.compare import BUILTIN_DIR, builtin_names
 from experiments.compare.records import collect
-from experiments.compare.suites import SuiteError, load_suite
+from experiments.compare.suites import SuiteError, find_suite, load_suite
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -95,6 +95,18 @@ def local_run(request, suite_runs):
 
 
 # Suites ----------------------------------------------------------------------------------------------------
+def test_a_builtin_name_beside_a_folder_of_that_name_is_the_builtin(tmp_path, monkeypatch):
+    # `compare parity --out parity` leaves ./parity; running the same command again must find the suite.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "parity").mkdir()
+    (tmp_path / "mine").mkdir()
+    assert find_suite("parity") == BUILTIN_DIR / "parity.toml"
+    with pytest.raises(FileNotFoundError, match="suite file mine is a folder, not a suite file"):
+        find_suite("mine")
+    with pytest.raises(FileNotFoundError, match="suite file nope.toml does not exist"):
+        find_suite("nope.toml")
+
+
 def test_builtin_suites_parse_and_expand():
     assert {"quick", "classic", "arcade"} <= set(builtin_names())
     for name in builtin_names():

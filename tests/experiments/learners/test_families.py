@@ -29,8 +29,10 @@ def test_the_most_specific_entry_wins():
     assert preset_source("PPO", "mdparcade/FrozenLake8x8-v0") == "the entry for mdparcade/FrozenLake8x8-v0"
     assert preset_source("DQN", "mdparcade/FrozenLake8x8-v0").startswith("the gridworld family's entry")
     assert env_family("mdparcade/Seaquest-v0") == BOARD and env_family("CartPole-v1") is None
-    assert preset_source("PPO", "mdparcade/Seaquest-v0").startswith("the board family's entry")
-    assert preset("PPO", "mdparcade/Seaquest-v0")["hidden_sizes"] == (128,)
+    assert preset_source("A2C", "mdparcade/Seaquest-v0").startswith("the board family's entry")
+    assert preset("A2C", "mdparcade/Seaquest-v0")["hidden_sizes"] == (128,)
+    assert preset_source("PPO", "mdparcade/Seaquest-v0") == "the entry for mdparcade/Seaquest-v0"  # Breakout's
+    assert preset("PPO", "mdparcade/Seaquest-v0") == preset("PPO", "mdparcade/Breakout-v0")
     assert preset_source("PPO", "CartPole-v1") == "the entry for CartPole-v1"
     assert preset_source("PPO", "MountainCar-v0") == "no entry: SB3's defaults"
     assert preset("PPO", "MountainCar-v0") == {}
