@@ -48,7 +48,10 @@ def value_ratios(algo: str, kwargs: dict, config: dict, seeds, steps: int) -> li
     agent = AGENTS[algo](ENV_ID, env_kwargs=kwargs, seeds=seeds, device="cpu", **config).learn(steps)
     gap = exact_gap(ENV_ID, kwargs, agent.config.gamma)
     states = np.asarray(model_info(ENV_ID, kwargs).observations)
-    policies = agent.predict(np.repeat(states[None], len(agent.seeds), axis=0))[0]
+    if agent.num_members == 1:  # one member takes a batch, as SB3 does; K members take (K, B, ...)
+        policies = agent.predict(states)[0][None]
+    else:
+        policies = agent.predict(np.repeat(states[None], agent.num_members, axis=0))[0]
     return [gap(policy)["value_ratio"] for policy in policies]
 
 
@@ -57,10 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=60_000)
     parser.add_argument("--maps", default=",".join(MAPS), help=f"comma-separated, of: {', '.join(MAPS)}")
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 2,048 steps: checks that it runs")
+    parser.add_argument("--reps", type=int, default=2000, help="bootstrap resamples for the intervals")
+    parser.add_argument("--quick", action="store_true", help="1 seed, 1,024 steps, 100 resamples: checks that it runs")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # small nets: one thread per run, as compare's workers and the other benchmarks
-    seeds, steps = (range(2), 2_048) if args.quick else (range(args.seeds), args.steps)
+    seeds, steps, reps = (range(1), 1_024, 100) if args.quick else (range(args.seeds), args.steps, args.reps)
     unknown = set(args.maps.split(",")) - set(MAPS)
     if unknown:
         parser.error(f"unknown map(s) {', '.join(sorted(unknown))}; choose from {', '.join(MAPS)}")
@@ -76,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                 scores[side] = np.array(value_ratios(algo, kwargs, config, seeds, steps))
                 seconds[side] = time.perf_counter() - start
             ours, theirs = scores["family"], scores["SB3 defaults"]
-            better = probability_of_improvement(ours[:, None], theirs[:, None])
+            better = probability_of_improvement(ours[:, None], theirs[:, None], reps=reps)
             solved = [int((s >= SOLVED).sum()) for s in (ours, theirs)]
             keep = solved[0] >= solved[1] and better["high"] >= 0.5
             holds &= keep

@@ -23,7 +23,6 @@ SEAQUEST_STREAMS = {
     ("_spawn_diver", "y = self.random.randint(low=1, high=9)"): seaquest.DIVER_ROW_STREAM,
 }
 NEVER = 10**6  # a spawn timer that does not run out in a test
-SB3_IMAGE_WARNINGS = ("upper and lower bounds are not in [0, 255]", "minimal resolution for an image")
 
 
 # ----------------------------------------------------------------------------- states on both sides

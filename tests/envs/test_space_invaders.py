@@ -13,7 +13,6 @@ from envs.space_invaders import SpaceInvadersGame, board_of
 
 NOOP, LEFT, RIGHT, FIRE = range(4)
 WAVE = {(row, col) for row in range(4) for col in range(2, 8)}
-SB3_IMAGE_WARNINGS = ("upper and lower bounds are not in [0, 255]", "minimal resolution for an image")
 
 
 # ----------------------------------------------------------------------------- states on both sides

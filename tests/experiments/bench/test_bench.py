@@ -103,7 +103,7 @@ def test_families_benchmark_prints_both_settings_per_algorithm_and_map(monkeypat
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if line.startswith(("DQN ", "PPO "))]
     assert [row[:2] for row in rows] == [["DQN", "slippery"], ["PPO", "slippery"]]
-    assert all(row[-1] in ("keep", "worse") and row[2].endswith("/2") for row in rows)
+    assert all(row[-1] in ("keep", "worse") and row[2].endswith("/1") for row in rows)
     assert "the gridworld family's entry" in out and ("holds:" in out or "FAILS:" in out)
 
 
