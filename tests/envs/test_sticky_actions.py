@@ -117,6 +117,6 @@ def test_a_repeat_plays_exactly_the_previous_action(env_id):
 
 @pytest.mark.parametrize("env_id", STICKY_IDS)
 def test_vector_env_with_sticky_actions_matches_single_envs(env_id):
-    counts = assert_vector_matches_singles(env_id, 32, 400, seed=3, action_seed=4, max_episode_steps=50,
+    counts = assert_vector_matches_singles(env_id, 16, 400, seed=3, action_seed=4, max_episode_steps=50,
                                            sticky_action_prob=0.5)
-    assert counts["terminations"] + counts["truncations"] > 32
+    assert counts["terminations"] + counts["truncations"] >= 16 * 7  # each copy: <= 50 steps and an autoreset step

@@ -170,6 +170,9 @@ def test_a_failing_run_is_recorded_and_the_suite_completes(local_run):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     rows = read_csv(out / "results.csv")
     assert len(rows) == 9 and {row["status"] for row in rows} == {"finished", "failed"}
+    # on either backend, the seeds of one of our deep-agent cells train as one population: one wall-clock
+    seconds = {(row["algo"], row["seed"]): row["seconds"] for row in rows if row["env_id"] == "CartPole-v1"}
+    assert all(seconds[(algo, "0")] == seconds[(algo, "1")] for algo in ("PPO", "A2C")), seconds
     summary = json.loads((out / "report.json").read_text())
     assert summary["finished"] == 7 and summary["failed"] == 2
     # value iteration is the exact optimum: normalized 1, and a learner that found it scores 1 too
