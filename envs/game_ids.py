@@ -17,7 +17,6 @@ MINATAR_DEFAULTS = dict(sticky_action_prob=0.1)
 MINATAR_RAMPING = dict(MINATAR_DEFAULTS, difficulty_ramping=True)  # the games that ramp in MinAtar
 
 
-
 def game_entry(name: str, core: str, max_episode_steps: int | None, **options) -> dict:
     """One game's registry entry: `core` is "module:Class" of its batched core; options go to the core."""
     return dict(id=f"mdparcade/{name}-v0", entry_point="envs.arcade:GameEnv",

@@ -103,7 +103,8 @@ def run_folder(env_id: str, env_kwargs: dict, algo: str, overrides: dict, seed: 
 
 
 def find_suite(name_or_path: str | Path) -> Path:
-    """A built-in suite's file by name, else the path itself; neither is a FileNotFoundError listing both."""
+    """An existing file, else a built-in suite by name (even beside a folder of that name); neither is a
+    FileNotFoundError that says what was found instead, or lists the built-in suites."""
     path = Path(name_or_path)
     if path.is_file():
         return path

@@ -235,6 +235,7 @@ def test_rgb_array_frame_is_the_window_content(env_id):
         drawn.step(action)
         window = pygame.surfarray.array3d(pygame.display.get_surface()).swapaxes(0, 1)
         assert np.array_equal(drawn.render(), window)
+    assert shown.render() is None  # "human" draws into the window and returns nothing, as Gymnasium's envs do
     shown.close()
     assert not pygame.display.get_init()
 
