@@ -43,6 +43,8 @@ algos = ["QLearning", "SARSA"]
 """
 
 #: Runs of several seconds each with a checkpoint every 2000 steps: long enough to stop a node under one.
+#: stable-baselines3's, so that each seed is a task of its own (our deep agents' seeds of a cell train as one
+#: population, one task, which would leave the worker node nothing to run).
 LONG = """
 seeds = 4
 eval_every = 2000
@@ -50,8 +52,8 @@ eval_episodes = 2
 [[runs]]
 env = "CartPole-v1"
 steps = 20000
-algos = ["DQN"]
-set = { DQN = { learning_starts = 100, train_freq = 4, gradient_steps = 1 } }
+algos = ["sb3:DQN"]
+set = { "sb3:DQN" = { learning_starts = 100, train_freq = 4, gradient_steps = 1 } }
 """
 
 
