@@ -18,12 +18,13 @@ import time
 import numpy as np
 import torch
 
-from agents.env_models import exact_gap, model_info
 from envs.gridworld_maps import generate_maze
 from experiments.bench.common import machine_line, table
 from experiments.compare.stats import probability_of_improvement
 from experiments.learners.ours import AGENTS
 from experiments.learners.presets import ours_from_sb3, preset, preset_source
+from experiments.runs import RunSpec
+from experiments.runs.run import ExactScorer
 
 ENV_ID = "mdparcade/GridWorld-v0"
 #: Maps written here, not shipped: a slippery one with holes (the families issue's own), a deterministic one
@@ -44,15 +45,15 @@ def sb3_defaults(algo: str) -> dict:
 
 
 def value_ratios(algo: str, kwargs: dict, config: dict, seeds, steps: int) -> list[float]:
-    """The exact V(start) / V*(start) of each member's greedy policy after `steps`, trained as one population."""
+    """The exact V(start) / V*(start) of each member's greedy policy after `steps`, trained as one population
+    and scored as a run scores it (experiments.runs.run.ExactScorer)."""
     agent = AGENTS[algo](ENV_ID, env_kwargs=kwargs, seeds=seeds, device="cpu", **config).learn(steps)
-    gap = exact_gap(ENV_ID, kwargs, agent.config.gamma)
-    states = np.asarray(model_info(ENV_ID, kwargs).observations)
-    if agent.num_members == 1:  # one member takes a batch, as SB3 does; K members take (K, B, ...)
-        policies = agent.predict(states)[0][None]
-    else:
-        policies = agent.predict(np.repeat(states[None], agent.num_members, axis=0))[0]
-    return [gap(policy)["value_ratio"] for policy in policies]
+    scorer = ExactScorer(RunSpec(algo, ENV_ID, steps, env_kwargs=kwargs), agent.config.gamma)
+
+    def predict_members(obs: np.ndarray) -> np.ndarray:  # one member takes a batch, as SB3 does
+        return agent.predict(obs)[0] if agent.num_members > 1 else agent.predict(obs[0])[0][None]
+
+    return [exact["value_ratio"] for exact in scorer.members(predict_members, agent.num_members)]
 
 
 def main(argv: list[str] | None = None) -> int:
