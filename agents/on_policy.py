@@ -148,7 +148,10 @@ class ActorCriticAgent(DeepAgent):
         members = copies // self.num_envs
         if self.normalizer is not None:
             obs = self.normalizer.normalize_rows(obs, members)
-        width = int(np.bincount(members, minlength=self.num_members).max())
+        # Every member's rows padded to the most truncations one member can have in a rollout (steps x copies),
+        # not to the most this rollout had: the matmul's shape, hence its rounding, then does not depend on the
+        # other members, and member k's values equal its single run's bit for bit.
+        width = shape[0] * self.num_envs
         padded = np.zeros((self.num_members, width, *obs.shape[1:]), dtype=obs.dtype)
         slot = np.zeros(len(members), dtype=np.int64)
         for k in range(self.num_members):

@@ -124,3 +124,16 @@ def test_nets_of_each_member_are_those_nets_builds_from_its_seed():
     policy_net = orthogonal_init(nets.mlp(4, (64, 64), 2, "tanh"), output_gain=0.01)
     for a, b in zip(agent.policy.member_nets(1)["policy_net"].parameters(), policy_net.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("cls", [PPO, A2C])
+def test_member_k_is_its_single_run_when_members_truncate_different_numbers_of_episodes(cls):
+    """Truncated episodes bootstrap from their last observation's value: each member's rows of that forward are
+    padded to a width that does not depend on how many the other members truncated (it once did, and member 0
+    drifted from its single run by float rounding)."""
+    settings, limit = (dict(num_steps=64, batch_size=64, n_epochs=2) if cls is PPO else {}), {"max_episode_steps": 12}
+    population = cls("mdparcade/FrozenLake8x8-v0", env_kwargs=limit, seeds=[3, 1, 2, 0], **settings).learn(3000)
+    single = cls("mdparcade/FrozenLake8x8-v0", env_kwargs=limit, seed=3, **settings).learn(3000)
+    assert population.tracker.episodes[0] == single.tracker.episodes[0] > 100
+    for a, b in zip(flats(population, 0), flats(single, 0)):
+        assert torch.equal(a, b)
