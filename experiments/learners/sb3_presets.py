@@ -120,7 +120,7 @@ PRESETS.update({
                              buffer_size=100_000, learning_starts=5000, batch_size=128, train_freq=8,
                              gradient_steps=8, target_update_interval=1000, exploration_fraction=0.3,
                              exploration_final_eps=0.05, policy_kwargs=dict(net_arch=[64])),
-    # PPO on gridworlds: many short rollouts from 16 copies (16 x 64 steps: 58 updates in 60k steps, not the 14
+    # PPO on gridworlds: many short rollouts from 16 copies (16 x 64 steps: 59 updates in 60k steps, not the 15
     # of 16 x 256), since the clipped objective bounds how far one update moves the policy, and states reached
     # only by slipping need many updates to settle; an entropy bonus to keep exploring; a long horizon (gamma
     # 0.999: reaching the goal late but surely is what counts).
