@@ -1,7 +1,8 @@
-"""Our populations against stable-baselines3 on the issue's floors, both sides in one process, one torch thread,
-CPU, at identical settings (SB3's names mapped to our config fields by
+"""Our populations against stable-baselines3 on the issue's floors, both sides in one process, one torch thread
+(`--threads` for both), CPU (`--device cuda` puts ours on the GPU; SB3's MLP runs stay on the CPU, where SB3 runs
+them), at identical settings (SB3's names mapped to our config fields by
 `experiments.learners.presets.ours_from_sb3`, the one place that mapping is written).
-`python -m experiments.bench.population [--quick] [--only ppo-cartpole,...]`.
+`python -m experiments.bench.population [--quick] [--only ppo-cartpole,...] [--device cuda] [--threads N]`.
 
 Floors: PPO CartPole-v1 100k at rl-zoo's settings (seeds 0-9: our population solves at least as many seeds as
 SB3's ten runs, its whole wall-clock at most 2x one SB3 run's; one seed of ours at most 1/2 of one SB3 run's);
@@ -64,9 +65,10 @@ def member_policy(member):
     return lambda obs: member.predict(obs)[0]
 
 
-def ours_run(algo: str, env_id: str, settings: dict, steps: int, seeds: list[int], score) -> dict:
+def ours_run(algo: str, env_id: str, settings: dict, steps: int, seeds: list[int], score,
+             device: str = "cpu") -> dict:
     started, cpu = time.perf_counter(), time.process_time()
-    agent = AGENTS[algo](env_id, seeds=seeds, device="cpu", **settings).learn(steps)
+    agent = AGENTS[algo](env_id, seeds=seeds, device=device, **settings).learn(steps)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     scores = [score(member_policy(agent.member(k))) for k in range(len(seeds))]
     return {"seeds": seeds, "seconds": seconds, "cpu": cpu, "scores": scores}
@@ -97,7 +99,8 @@ def comparison(ours: list[float], theirs: list[float]) -> tuple[str, bool]:
 
 
 # One floor ------------------------------------------------------------------------------------------------
-def run_floor(name: str, spec: dict, quick: bool, seeds: list[int], sb3_seeds: list[int]) -> tuple[str, dict]:
+def run_floor(name: str, spec: dict, quick: bool, seeds: list[int], sb3_seeds: list[int],
+              device: str = "cpu") -> tuple[str, dict]:
     algo, env_id = spec["algo"], spec["env"]
     steps = spec["quick"] if quick else spec["steps"]
     settings = sb3_preset(algo, env_id)
@@ -111,14 +114,14 @@ def run_floor(name: str, spec: dict, quick: bool, seeds: list[int], sb3_seeds: l
         if side == "sb3":
             sb3_results.append(sb3_run(algo, env_id, settings, steps, seed, score))
         elif side == "single":
-            single = ours_run(algo, env_id, ours_settings, steps, seeds[:1], score)
+            single = ours_run(algo, env_id, ours_settings, steps, seeds[:1], score, device)
         else:
-            population = ours_run(algo, env_id, ours_settings, steps, seeds, score)
+            population = ours_run(algo, env_id, ours_settings, steps, seeds, score, device)
         print(f"  {name}: {side} {seed if seed is not None else ''} done", flush=True)
     sb3_seconds = float(np.mean([r["seconds"] for r in sb3_results]))
     sb3_cpu = float(np.mean([r["cpu"] for r in sb3_results]))
     sb3_scores = [r["score"] for r in sb3_results]
-    lines = [f"## {name}: {algo} {env_id}, {steps:,} steps per seed",
+    lines = [f"## {name}: {algo} {env_id}, {steps:,} steps per seed (ours on {device}, SB3 on cpu)",
              f"SB3 settings: {json.dumps(settings, default=str)}",
              f"ours: {json.dumps(ours_settings, default=str)}"]
     exact = spec["score"] == "exact"
@@ -230,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=10, help="population size and SB3's seed count")
     parser.add_argument("--sb3-seeds", type=int, default=None, help="SB3 runs (default: --seeds; 3 with --quick)")
     parser.add_argument("--json", type=Path, default=None, help="also write every result to this file")
+    parser.add_argument("--device", default="cpu", help="our agents' device (cpu, cuda, auto); SB3's MLPs run on cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads, both sides (default 1)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     seeds = list(range(args.seeds))
     sb3_count = args.sb3_seeds or (3 if args.quick else args.seeds)
     print(machine_line(), flush=True)
@@ -242,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if name not in FLOORS:
             raise SystemExit(f"unknown floor {name!r}; choose from {', '.join([*FLOORS, 'stacking'])}")
-        text, result = run_floor(name, FLOORS[name], args.quick, seeds, seeds[:sb3_count])
+        text, result = run_floor(name, FLOORS[name], args.quick, seeds, seeds[:sb3_count], args.device)
         print(text, flush=True)
         results.append(result)
     if args.json is not None:

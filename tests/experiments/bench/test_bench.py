@@ -1,5 +1,9 @@
 """Smoke tests of the benchmark scripts: they run and print the tables with every row (no timing asserted)."""
 
+import json
+
+import pytest
+
 from experiments.bench import gridworld, nets, vector_envs
 
 
@@ -116,3 +120,30 @@ def test_the_families_benchmark_compares_against_what_sb3_uses_for_an_env_withou
     ppo = sb3_defaults("PPO")
     assert (ppo["num_envs"], ppo["num_steps"], ppo["batch_size"], ppo["ent_coef"], ppo["anneal_lr"]) == \
         (1, 2048, 64, 0.0, False)
+
+
+def test_minatar_bench_trains_a_population_per_game_and_scores_it_against_random_play(tmp_path, capsys):
+    from experiments.bench import minatar
+
+    out = tmp_path / "minatar.json"
+    assert minatar.main(["--games", "Freeway", "--steps", "512", "--seeds", "2", "--episodes", "2",
+                         "--json", str(out)]) == 0
+    (result,) = json.loads(out.read_text())
+    assert result["game"] == "Freeway" and result["seeds"] == [0, 1] and len(result["ppo"]) == 2
+    printed = capsys.readouterr().out
+    assert [line.split()[0] for line in printed.splitlines() if line.startswith("Freeway")] == ["Freeway"]
+    assert "floor 5x random" in printed
+    with pytest.raises(SystemExit, match="unknown game.*Pong"):
+        minatar.main(["--games", "Pong"])
+
+
+def test_minatar_bench_verdict_is_the_floor_times_random_and_a_zero_random_needs_a_positive_mean():
+    from experiments.bench.minatar import report
+
+    def row(game, random, ppo):
+        return {"game": game, "random": random, "ppo": ppo, "seconds": 1.0, "steps": 10, "episodes": 2}
+
+    assert "meets on every game" in report([row("Breakout", 0.5, [2.4, 2.6])], floor=5)
+    assert "MISSES on Asterix" in report([row("Breakout", 0.5, [2.6, 2.6]), row("Asterix", 0.6, [2.9, 2.9])], 5)
+    assert "random scores 0" in report([row("Freeway", 0.0, [1.0])], 5)
+    assert "MISSES on Freeway" in report([row("Freeway", 0.0, [0.0])], 5)
