@@ -37,11 +37,12 @@ def random_return(env_id: str, episodes: int, seed: int = 0) -> float:
     return evaluate(lambda obs: rng.integers(actions, size=len(obs)), env_id, episodes=episodes).mean
 
 
-def game(name: str, steps: int, seeds: list[int], device: str, episodes: int = 100) -> dict:
-    """Train PPO's population of `seeds` on one game for `steps` steps per member; score it and random play."""
+def game(name: str, steps: int, seeds: list[int], device: str, episodes: int = 100, **overrides) -> dict:
+    """Train PPO's population of `seeds` on one game for `steps` steps per member (the game's preset, then
+    `overrides` in our config names); score it and random play."""
     env_id = f"mdparcade/{name}-v0"
     started = time.perf_counter()
-    agent = AGENTS["PPO"](env_id, seeds=seeds, device=device, **preset("PPO", env_id)).learn(steps)
+    agent = AGENTS["PPO"](env_id, seeds=seeds, device=device, **{**preset("PPO", env_id), **overrides}).learn(steps)
     seconds = time.perf_counter() - started
     trained = [e.mean for e in evaluate_members(lambda obs: agent.predict(obs)[0], env_id, len(seeds), episodes)]
     return {"game": name, "steps": steps, "seeds": seeds, "device": device, "seconds": seconds, "ppo": trained,

@@ -122,16 +122,20 @@ def test_the_families_benchmark_compares_against_what_sb3_uses_for_an_env_withou
         (1, 2048, 64, 0.0, False)
 
 
-def test_minatar_bench_trains_a_population_per_game_and_scores_it_against_random_play(tmp_path, capsys):
+def test_minatar_bench_trains_a_population_per_game_and_scores_it_against_random_play(tmp_path, capsys,
+                                                                                     monkeypatch):
     from experiments.bench import minatar
 
+    game_preset = minatar.preset  # the game's preset, with a small rollout
+    monkeypatch.setattr(minatar, "preset", lambda algo, env_id: {**game_preset(algo, env_id), "num_envs": 4,
+                                                                 "num_steps": 32, "batch_size": 64})
     out = tmp_path / "minatar.json"
-    assert minatar.main(["--games", "Freeway", "--steps", "512", "--seeds", "2", "--episodes", "2",
+    assert minatar.main(["--games", "Breakout", "--steps", "512", "--seeds", "2", "--episodes", "2",
                          "--json", str(out)]) == 0
     (result,) = json.loads(out.read_text())
-    assert result["game"] == "Freeway" and result["seeds"] == [0, 1] and len(result["ppo"]) == 2
+    assert result["game"] == "Breakout" and result["seeds"] == [0, 1] and len(result["ppo"]) == 2
     printed = capsys.readouterr().out
-    assert [line.split()[0] for line in printed.splitlines() if line.startswith("Freeway")] == ["Freeway"]
+    assert [line.split()[0] for line in printed.splitlines() if line.startswith("Breakout")] == ["Breakout"]
     assert "floor 5x random" in printed
     with pytest.raises(SystemExit, match="unknown game.*Pong"):
         minatar.main(["--games", "Pong"])
