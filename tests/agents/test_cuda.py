@@ -1,6 +1,6 @@
 """Populations on CUDA, where there is one (skipped without): member k is still the single seed-k run on the
-same device, and `mdparcade train --seeds ... --device auto` trains on
-the GPU and writes one ordinary run folder per member.
+same device, and `mdparcade train --seeds ... --device auto` trains on the GPU and writes one ordinary run
+folder per member.
 
 On the GPU, batched and single matrix products may take different kernels (different summation orders), so
 weights are compared within float tolerance, not bit for bit; trajectories agree exactly while no sampled action
