@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from small_runs import SETTINGS
 
 import envs  # noqa: F401  (registers the mdparcade ids)
 from agents.a2c import A2C
@@ -17,13 +18,6 @@ from agents.env_state import env_state, load_env_state
 from agents.evaluation import evaluate
 from agents.ppo import PPO
 from agents.reinforce import REINFORCE
-
-SETTINGS = {
-    PPO: dict(num_steps=16, batch_size=64, n_epochs=2),
-    A2C: dict(),
-    DQN: dict(learning_starts=100, train_freq=16, gradient_steps=4, num_envs=2, hidden_sizes=(64, 64)),
-    REINFORCE: dict(batch_episodes=4),
-}
 
 
 def weights(agent) -> list[torch.Tensor]:

@@ -13,6 +13,7 @@ import json
 
 import pytest
 import torch
+from small_runs import SETTINGS, flats
 
 import envs  # noqa: F401  (registers the mdparcade ids)
 from agents.a2c import A2C
@@ -21,18 +22,6 @@ from agents.ppo import PPO
 from agents.reinforce import REINFORCE
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
-
-SETTINGS = {
-    PPO: dict(num_steps=16, batch_size=64, n_epochs=2),
-    A2C: dict(),
-    DQN: dict(learning_starts=100, train_freq=16, gradient_steps=4, num_envs=2, hidden_sizes=(64, 64)),
-    REINFORCE: dict(batch_episodes=4),
-}
-
-
-def flats(agent, k: int) -> list[torch.Tensor]:
-    return [stack.flat[k].detach().cpu() for stack in agent._stacks().values()]
-
 
 @pytest.mark.parametrize("cls", [PPO, A2C, DQN, REINFORCE])
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Catch"])

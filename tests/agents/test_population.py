@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from small_runs import SETTINGS, flats
 
 import envs  # noqa: F401  (registers the mdparcade ids)
 from agents.a2c import A2C
@@ -15,17 +16,7 @@ from agents.ppo import PPO
 from agents.reinforce import REINFORCE
 
 SEEDS = [3, 1, 2, 0]
-SETTINGS = {
-    PPO: dict(num_steps=16, batch_size=64, n_epochs=2),
-    A2C: dict(),
-    DQN: dict(learning_starts=100, train_freq=16, gradient_steps=4, num_envs=2, hidden_sizes=(64, 64)),
-    REINFORCE: dict(batch_episodes=4),
-}
 ENVS = {"CartPole-v1": 2000, "Catch": 1500}
-
-
-def flats(agent, k: int) -> list[torch.Tensor]:
-    return [stack.flat[k] for stack in agent._stacks().values()]
 
 
 @pytest.mark.parametrize("cls", [PPO, A2C, DQN, REINFORCE])
