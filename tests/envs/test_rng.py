@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from envs import rng
+from envs import rng, rng_jit
 
 
 def test_scalar_and_array_draws_agree():
@@ -40,3 +41,26 @@ def test_one_copy_takes_the_scalar_path_with_the_same_values():
             assert rng.uniform(one_key, one_counter, stream)[0] == rng.uniform(keys, counters, stream)[i]
         single = rng.uniforms(one_key, one_counter, (0, 9, 1000))
         assert single.shape == (3, 1) and np.array_equal(single[:, 0], rng.uniforms(keys, counters, (0, 9, 1000))[:, i])
+
+
+@njit
+def _compiled_draws(keys, counters, stream, high):
+    bits = np.empty(keys.shape[0], dtype=np.uint64)
+    uniform = np.empty(keys.shape[0])
+    integers = np.empty(keys.shape[0], dtype=np.int64)
+    for i in range(keys.shape[0]):
+        bits[i] = rng_jit.bits(keys[i], counters[i], stream)
+        uniform[i] = rng_jit.uniform(keys[i], counters[i], stream)
+        integers[i] = rng_jit.integers(keys[i], counters[i], high, stream)
+    return bits, uniform, integers
+
+
+def test_the_compiled_draws_equal_the_array_draws():
+    keys = rng.seed_to_keys(5, 300)
+    counters = np.arange(300, dtype=np.uint64) * np.uint64(977) + np.uint64(2**40)
+    for stream in (0, 1, 17, 1000):
+        bits, uniform, integers = _compiled_draws(keys, counters, stream, 7)
+        assert np.array_equal(bits, rng.bits(keys, counters, stream))
+        assert np.array_equal(uniform, rng.uniform(keys, counters, stream))
+        assert np.array_equal(integers, rng.integers(keys, counters, 7, stream))
+    assert len(np.unique(integers)) == 7
