@@ -15,7 +15,7 @@ export PYGAME_HIDE_SUPPORT_PROMPT := 1
 # Quiet Material's "MkDocs 2.0" banner on every build.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint bench bench-agents classic mutation docs serve-docs clean
+.PHONY: demo test lint bench bench-agents classic mutation docs serve-docs clean clean-numba
 
 # The package and its runtime dependencies (what `make demo` needs) ...
 $(STAMP): pyproject.toml
@@ -67,5 +67,10 @@ docs: $(DEV_STAMP)
 serve-docs: $(DEV_STAMP)
 	$(VENV)/bin/mkdocs serve
 
-clean:
+clean: clean-numba
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mutants site
+
+# numba's cache (compiled game kernels) notices edits to a kernel's own module only: after editing a module
+# that kernels inline from (envs/rng_jit.py, envs/seaquest_movers.py, envs/seaquest_shots.py), drop it.
+clean-numba:
+	find envs -name '*.nbi' -delete -o -name '*.nbc' -delete

@@ -14,7 +14,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from envs import rng
+from envs import autoreset, rng
 from envs.arcade_render import PixelArtRenderer
 from envs.batched_game import BatchedGame, noop_action
 
@@ -260,22 +260,13 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         """actions: int (N,). Returns obs uint8 (N, C, H, W), reward float32 (N,), terminated, truncated
         bool (N,), and an empty info dict."""
         actions = self._check_actions(actions)
-        resets = np.flatnonzero(self._needs_reset) if self._needs_reset.any() else None
         reward, terminated = self.game.act(actions)
-        self.episode_steps += 1
-        if resets is not None:
-            # Undo the step's counter advance (exactly 1, by the BatchedGame contract) so that the reset draws
-            # what a single env's reset() draws.
-            self.game.counters[resets] -= np.uint64(1)
+        if self._needs_reset.any():
+            autoreset.rewind_counters(self._needs_reset, self.game.counters)
             self.game.restart(self._needs_reset)
-            reward[resets] = 0.0
-            terminated[resets] = False
-            self.episode_steps[resets] = 0
-        if self.max_episode_steps is None:
-            truncated = np.zeros(self.num_envs, dtype=bool)
-        else:
-            truncated = self.episode_steps >= self.max_episode_steps
-        np.logical_or(terminated, truncated, out=self._needs_reset)
+        truncated = np.empty(self.num_envs, dtype=bool)
+        autoreset.finish_step(self._needs_reset, reward, terminated, truncated, self.episode_steps,
+                              self.max_episode_steps or 0)
         if self.render_mode == "human":
             self.render()
         return self.game.observe(), reward, terminated, truncated, {}
@@ -288,8 +279,8 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
             raise ValueError(f"actions must be integers, got dtype {actions.dtype}")
         num_actions = self.game.num_actions
         checked = actions.astype(np.int64, copy=False)
-        # One comparison finds both ends: negative actions read as huge unsigned ones.
-        if (checked.view(np.uint64) >= num_actions).any():
+        # One reduction finds both ends: negative actions read as huge unsigned ones.
+        if checked.view(np.uint64).max() >= num_actions:
             copy = int(np.flatnonzero((actions < 0) | (actions >= num_actions))[0])
             raise ValueError(
                 f"action {actions[copy]} of copy {copy} is out of range: valid actions are "

@@ -1,13 +1,15 @@
 """Asterix with MinAtar's rules (Young & Tian, 2019) as a batched core: N copies of a 10 x 10 board at once.
 
-`mdparcade/Asterix-v0` wraps it (envs/arcade.py). Each rule is an array operation over all copies and slots.
+`mdparcade/Asterix-v0` wraps it (envs/arcade.py). The rules are numba-compiled loops over the copies (`_step`,
+`_reset`, `_observe`) that read and write the class's numpy state arrays in place.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from envs import rng
+from envs import rng_jit
 from envs.batched_game import BatchedGame, check_difficulty_ramping
 
 SIDE = 10
@@ -18,7 +20,9 @@ INIT_SPAWN_SPEED, INIT_MOVE_INTERVAL, RAMP_INTERVAL = 10, 5, 100
 # envs.rng streams of a step's spawn draws (tests/envs/test_asterix.py maps MinAtar's calls to them).
 SPAWN_SIDE_STREAM, SPAWN_GOLD_STREAM, SPAWN_SLOT_STREAM = 1, 2, 3
 
+CHANNELS = 4
 _PLANE = SIDE * SIDE
+_NUM_ACTIONS = 5
 # Player cell (row * SIDE + col) after each action (NOOP, LEFT, UP, RIGHT, DOWN: MinAtar's minimal action set
 # n, l, u, r, d, in order) from each cell, at index action * _PLANE + cell; the player stays in rows 1-8.
 _ROWS, _COLS = np.divmod(np.arange(_PLANE), SIDE)
@@ -29,10 +33,10 @@ _NEXT_CELL = np.concatenate([
 
 
 def _empty_slot_tables() -> tuple[np.ndarray, np.ndarray]:
-    """For an 8-bit mask whose bit s says slot s is empty: how many are empty (int8, by mask), and the k-th
-    (from 0) empty slot (int64, at index mask * SLOTS + k; SLOTS where there is none)."""
-    count = np.zeros(256, dtype=np.int8)
-    nth = np.full((256, SLOTS), SLOTS, dtype=np.int64)
+    """For an 8-bit mask whose bit s says slot s is empty: how many are empty (int64, by mask), and the k-th
+    (from 0) empty slot (int64, at index mask * SLOTS + k; 0 where there is none)."""
+    count = np.zeros(256, dtype=np.int64)
+    nth = np.zeros((256, SLOTS), dtype=np.int64)
     for mask in range(256):
         empty = [slot for slot in range(SLOTS) if mask >> slot & 1]
         count[mask] = len(empty)
@@ -40,8 +44,145 @@ def _empty_slot_tables() -> tuple[np.ndarray, np.ndarray]:
     return count, nth.reshape(-1)
 
 
-_SLOT_BIT = (1 << np.arange(SLOTS, dtype=np.uint8))[:, None]
 _NUM_EMPTY, _NTH_EMPTY = _empty_slot_tables()
+
+
+@njit(cache=True, inline="always")
+def _spawn(key, counter, empty):
+    """MinAtar's _spawn_entity, given the copy's key and counter and the 8-bit mask of its empty slots (not 0):
+    side, kind, then a uniformly chosen empty slot. Returns (slot, column, direction, plane * 100)."""
+    # MinAtar's slot_options[randint(len(slot_options))]: the k-th empty slot (table lookups: no branches).
+    slot = _NTH_EMPTY[empty * SLOTS + rng_jit.integers(key, counter, _NUM_EMPTY[empty], SPAWN_SLOT_STREAM)]
+    right = rng_jit.uniform(key, counter, SPAWN_SIDE_STREAM) < 1 / 2
+    gold = rng_jit.uniform(key, counter, SPAWN_GOLD_STREAM) < 1 / 3
+    return slot, 0 if right else SIDE - 1, 1 if right else -1, GOLD * _PLANE if gold else ENEMY * _PLANE
+
+
+@njit(cache=True)
+def _reset(mask, counters, score, player_cell, ent_dir, ent_obs, ent_trail, spawn_speed, spawn_timer, move_speed,
+           move_timer, ramp_timer, ramp_index, last_action, noop):
+    """Start a new episode in the copies where mask (bool (N,)), advancing their counters by 1; where noop >= 0
+    (a restart), also set their last action to it. Slot arrays are (N, SLOTS), as in `_step`."""
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            if noop >= 0:
+                last_action[i] = noop
+            player_cell[i] = START_Y * SIDE + START_X
+            for slot in range(SLOTS):
+                ent_dir[i, slot] = 0
+                ent_obs[i, slot] = 0
+                ent_trail[i, slot] = 0
+            spawn_speed[i] = INIT_SPAWN_SPEED
+            spawn_timer[i] = INIT_SPAWN_SPEED
+            move_speed[i] = INIT_MOVE_INTERVAL
+            move_timer[i] = INIT_MOVE_INTERVAL
+            ramp_timer[i] = RAMP_INTERVAL
+            ramp_index[i] = 0
+            score[i] = 0
+            counters[i] += np.uint64(1)
+
+
+@njit(cache=True)
+def _step(actions, keys, counters, score, player_cell, ent_x, ent_dir, ent_obs, ent_trail, spawn_speed, spawn_timer,
+          move_speed, move_timer, ramp_timer, ramp_index, ramping, reward, terminated):
+    """Advance every copy by one step, in MinAtar's order: spawn, player move, touch, entity move, touch, clocks,
+    difficulty ramp (if `ramping`). Writes reward (float32 (N,)) and terminated (bool (N,)) for every copy.
+    The slot arrays are (N, SLOTS)."""
+    for i in range(actions.shape[0]):
+        if spawn_timer[i] == 0:  # MinAtar's _spawn_entity, into an empty slot if there is one
+            empty = 0
+            for s in range(SLOTS):
+                empty |= (ent_dir[i, s] == 0) << s
+            if empty != 0:
+                slot, x, direction, plane = _spawn(keys[i], counters[i], empty)
+                ent_x[i, slot] = x
+                ent_dir[i, slot] = direction
+                ent_obs[i, slot] = plane + (slot + 1) * SIDE + x
+                ent_trail[i, slot] = TRAIL * _PLANE - plane - direction
+            spawn_timer[i] = spawn_speed[i]
+        # The player moves one cell within rows 1-8 (a table lookup: dividing by SIDE costs more). Clamping
+        # the lookup keeps it in the table for any state and action (an action outside 0-4 reads as NOOP).
+        action = actions[i]
+        if action < 0 or action >= _NUM_ACTIONS:
+            action = 0
+        cell = _NEXT_CELL[action * _PLANE + min(max(player_cell[i], 0), _PLANE - 1)]
+        player_cell[i] = cell
+        slot = (cell * 205 >> 11) - 1  # the slot of the cell's row (cell // 10 for cells below 1029)
+        # Gold on the player's cell is collected (before and after the entities move); an enemy there ends it.
+        entity = ent_obs[i, slot] - cell
+        gold = 1 if entity == GOLD * _PLANE else 0
+        hit = entity == ENEMY * _PLANE
+        if gold:
+            ent_dir[i, slot] = 0
+            ent_obs[i, slot] = 0
+        if move_timer[i] == 0:
+            move_timer[i] = move_speed[i]
+            for s in range(SLOTS):  # every entity moves one cell along its row and vanishes past the wall
+                direction = ent_dir[i, s]
+                ent_x[i, s] += direction
+                stays = np.uint8(ent_x[i, s]) <= SIDE - 1  # -1 reads as 255: gone past either wall
+                ent_dir[i, s] = direction * stays
+                ent_obs[i, s] = (ent_obs[i, s] + direction) * stays
+            entity = ent_obs[i, slot] - cell
+            hit |= entity == ENEMY * _PLANE
+            if entity == GOLD * _PLANE:
+                gold += 1
+                ent_dir[i, slot] = 0
+                ent_obs[i, slot] = 0
+        spawn_timer[i] -= 1
+        move_timer[i] -= 1
+        if ramping and (spawn_speed[i] > 1 or move_speed[i] > 1):  # MinAtar's difficulty ramp
+            if ramp_timer[i] < 0:
+                if move_speed[i] > 1 and ramp_index[i] % 2 == 1:
+                    move_speed[i] -= 1
+                if spawn_speed[i] > 1:
+                    spawn_speed[i] -= 1
+                ramp_index[i] += 1
+                ramp_timer[i] = RAMP_INTERVAL
+            else:
+                ramp_timer[i] -= 1
+        score[i] += gold
+        counters[i] += np.uint64(1)
+        reward[i] = gold
+        terminated[i] = hit
+
+
+# Bytes of a uint64 holding a copy's 8 slots (int8 each): high bits, low 7 bits, tens.
+_HIGH, _LOW, _TENS = np.uint64(0x8080808080808080), np.uint64(0x7F7F7F7F7F7F7F7F), np.uint64(0x0A0A0A0A0A0A0A0A)
+
+
+@njit(cache=True)
+def _observe(obs, player_cell, ent_x, ent_dir, ent_obs, ent_trail):
+    """Fill obs (uint8, flat, N * CHANNELS * SIDE * SIDE): entities, their trails, the player. ent_x and ent_dir
+    are copy-major (N, SLOTS) and C-contiguous: a copy's 8 slots are read as one uint64.
+
+    Writes are unsigned and branch-free: an entity with no cell (a slot with no entity, ent_obs 0), a trail off
+    the board, or any index past the copy's block writes the player plane's cell (0, 0), which the player
+    never lights (it stays in rows 1-8) and which is cleared after the entities."""
+    size = np.uint64(CHANNELS * _PLANE)
+    none = np.uint64(0)
+    x_words = ent_x.view(np.uint64)
+    dir_words = ent_dir.view(np.uint64)
+    for i in range(player_cell.shape[0]):
+        base = np.uint64(i) * size
+        for j in range(CHANNELS * _PLANE):
+            obs[base + np.uint64(j)] = 0
+        # A trail is on the board where its entity was, if it has one and has moved (not just spawned at a
+        # wall): direction != 0 and 0 <= x - direction <= 9 (int8), for all 8 slots at once, in each byte's
+        # high bit.
+        x, direction = x_words[i, 0], dir_words[i, 0]
+        back = ((x | _HIGH) - (direction & _LOW)) ^ ((x ^ ~direction) & _HIGH)  # bytewise x - direction
+        on_board = ~(((back | _HIGH) - _TENS) | back) & (((direction & _LOW) + _LOW) | direction) & _HIGH
+        for slot in range(SLOTS):
+            entity = ent_obs[i, slot]
+            cell = np.uint64(np.int64(entity))
+            obs[base + (cell if cell < size else none)] = 1
+            cell = np.uint64(np.int64(np.int16(entity + ent_trail[i, slot])))
+            lit = (((on_board >> np.uint64(8 * slot + 7)) & np.uint64(1)) != none) & (cell < size)
+            obs[base + (cell if lit else none)] = 1
+        obs[base] = 0
+        cell = np.uint64(player_cell[i])
+        obs[base + (cell if cell < size else none)] = 1
 
 
 class AsterixGame(BatchedGame):
@@ -57,11 +198,11 @@ class AsterixGame(BatchedGame):
     player, enemy, trail (the cell an entity has just left: its direction), gold. Actions: NOOP, LEFT, UP,
     RIGHT, DOWN. Score: gold collected.
 
-    State: player_cell int64 (N,) (row * 10 + col); per slot (SLOTS, N), slot-major so that per-copy values
-    broadcast along the long axis: ent_x int8 (column), ent_dir int8 (+1 right, -1 left, 0 no entity),
-    ent_obs int16 (the entity's index in its copy's flat observation, plane * 100 + row * 10 + col; 0 when
-    there is none), ent_trail int16 (its trail's index minus ent_obs); and spawn_speed, spawn_timer,
-    move_speed, move_timer, ramp_timer, ramp_index int16 (N,).
+    State: player_cell int64 (N,) (row * 10 + col); per slot (N, SLOTS), indexed [copy, slot] (slot s is row
+    s + 1): ent_x int8 (column),
+    ent_dir int8 (+1 right, -1 left, 0 no entity), ent_obs int16 (the entity's index in its copy's flat
+    observation, plane * 100 + row * 10 + col; 0 when there is none), ent_trail int16 (its trail's index minus
+    ent_obs); and spawn_speed, spawn_timer, move_speed, move_timer, ramp_timer, ramp_index int16 (N,).
     """
 
     action_meanings = ("NOOP", "LEFT", "UP", "RIGHT", "DOWN")
@@ -74,122 +215,46 @@ class AsterixGame(BatchedGame):
         self.difficulty_ramping = check_difficulty_ramping(difficulty_ramping)
         n = self.num_envs
         self.player_cell = np.full(n, START_Y * SIDE + START_X, dtype=np.int64)
-        self.ent_x = np.zeros((SLOTS, n), dtype=np.int8)
-        self.ent_dir = np.zeros((SLOTS, n), dtype=np.int8)
-        self.ent_obs = np.zeros((SLOTS, n), dtype=np.int16)
-        self.ent_trail = np.zeros((SLOTS, n), dtype=np.int16)
+        # Copy-major (N, SLOTS): the kernels read a copy's slots together (slot-major rows N apart, all in one
+        # cache set when N is a power of two, made them twice as slow), and state_dict saves them by copy.
+        self.ent_x = np.zeros((n, SLOTS), dtype=np.int8)
+        self.ent_dir = np.zeros((n, SLOTS), dtype=np.int8)
+        self.ent_obs = np.zeros((n, SLOTS), dtype=np.int16)
+        self.ent_trail = np.zeros((n, SLOTS), dtype=np.int16)
         self.spawn_speed = np.full(n, INIT_SPAWN_SPEED, dtype=np.int16)
         self.spawn_timer = self.spawn_speed.copy()
         self.move_speed = np.full(n, INIT_MOVE_INTERVAL, dtype=np.int16)
         self.move_timer = self.move_speed.copy()
         self.ramp_timer = np.full(n, RAMP_INTERVAL, dtype=np.int16)
         self.ramp_index = np.zeros(n, dtype=np.int16)
-        self._copy = np.arange(n, dtype=np.int64)
-        # Flat index, in (SLOTS, N) arrays, of the slot on a player cell's row (rows 1-8), less the copy.
-        self._slot_of_cell = np.maximum(_ROWS - 1, 0).astype(np.int64) * n
-        self._obs_base = self._copy * (len(self.channel_names) * _PLANE)
-        self._cells = np.zeros((2, SLOTS, n), dtype=np.int16)  # observe()'s entity and trail indices
 
     def reset(self, mask: np.ndarray) -> None:
-        copies = np.flatnonzero(mask)
-        self.player_cell[copies] = START_Y * SIDE + START_X
-        for slots in (self.ent_dir, self.ent_obs, self.ent_trail):
-            slots[:, copies] = 0
-        for speed, timer, start in ((self.spawn_speed, self.spawn_timer, INIT_SPAWN_SPEED),
-                                    (self.move_speed, self.move_timer, INIT_MOVE_INTERVAL)):
-            speed[copies] = start
-            timer[copies] = start
-        self.ramp_timer[copies] = RAMP_INTERVAL
-        self.ramp_index[copies] = 0
-        self.score[copies] = 0
-        self.counters[copies] += np.uint64(1)
+        self._reset(mask, -1)
+
+    def restart(self, mask: np.ndarray) -> None:
+        # BatchedGame.restart (reset, then the last action back to the no-op) in one kernel call.
+        self._reset(mask, self.noop)
+
+    def _reset(self, mask: np.ndarray, noop: int) -> None:
+        mask = np.asarray(mask, dtype=np.bool_)
+        if mask.shape != self.counters.shape:  # the kernel indexes the state by the mask's copies
+            raise ValueError(f"mask must have shape ({self.num_envs},), got {mask.shape}")
+        _reset(mask, self.counters, self.score, self.player_cell, self.ent_dir,
+               self.ent_obs, self.ent_trail, self.spawn_speed, self.spawn_timer, self.move_speed,
+               self.move_timer, self.ramp_timer, self.ramp_index, self.last_action, noop)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        spawning = self.spawn_timer == 0
-        if spawning.any():
-            self._spawn(np.flatnonzero(spawning))
-            np.copyto(self.spawn_timer, self.spawn_speed, where=spawning)
-        self.player_cell = _NEXT_CELL.take(actions * _PLANE + self.player_cell)
-        player_slot = self._slot_of_cell.take(self.player_cell)
-        player_slot += self._copy
-        gold, terminated = self._touch(player_slot)
-        moving = self.move_timer == 0
-        if moving.any():
-            np.copyto(self.move_timer, self.move_speed, where=moving)
-            step = self.ent_dir * moving
-            self.ent_x += step
-            self.ent_obs += step
-            stays = self.ent_x.view(np.uint8) <= SIDE - 1  # -1 reads as 255: gone past either wall
-            self.ent_dir *= stays
-            self.ent_obs *= stays
-            more_gold, hit = self._touch(player_slot)
-            gold += more_gold
-            terminated |= hit
-        self.spawn_timer -= 1
-        self.move_timer -= 1
-        if self.difficulty_ramping:
-            self._ramp()
-        self.score += gold
-        self.counters += np.uint64(1)
-        return gold.astype(np.float32), terminated
-
-    def _touch(self, player_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Collect gold on the player's cell, and find enemies there. player_slot: flat (SLOTS, N) index of the
-        player's row's slot (int64 (N,)). Returns (gold collected uint8 (N,), touched an enemy bool (N,))."""
-        entity = self.ent_obs.reshape(-1)[player_slot]
-        entity -= self.player_cell.astype(np.int16)
-        collected = entity == GOLD * _PLANE
-        if collected.any():
-            gone = player_slot[collected]
-            self.ent_dir.reshape(-1)[gone] = 0
-            self.ent_obs.reshape(-1)[gone] = 0
-        return collected.view(np.uint8), entity == ENEMY * _PLANE
-
-    def _spawn(self, copies: np.ndarray) -> None:
-        """MinAtar's _spawn_entity for `copies` (int64 (m,)): side, kind, then a uniformly chosen empty slot."""
-        keys, counters = self.keys[copies], self.counters[copies]
-        side, kind, slot_draw = rng.uniforms(keys, counters, (SPAWN_SIDE_STREAM, SPAWN_GOLD_STREAM, SPAWN_SLOT_STREAM))
-        empty = np.take(self.ent_dir, copies, axis=1) == 0
-        mask = np.bitwise_or.reduce(empty.view(np.uint8) * _SLOT_BIT, axis=0)
-        # MinAtar's slot_options[randint(len(slot_options))]
-        slot = _NTH_EMPTY.take(mask.astype(np.int64) * SLOTS + (slot_draw * _NUM_EMPTY.take(mask)).astype(np.int64))
-        placed = slot < SLOTS
-        slot, copies, right, gold = slot[placed], copies[placed], side[placed] < 1 / 2, kind[placed] < 1 / 3
-        flat = slot * self.num_envs + copies
-        direction = np.where(right, 1, -1)
-        x = np.where(right, 0, SIDE - 1)
-        plane = np.where(gold, GOLD * _PLANE, ENEMY * _PLANE)
-        self.ent_x.reshape(-1)[flat] = x
-        self.ent_dir.reshape(-1)[flat] = direction
-        self.ent_obs.reshape(-1)[flat] = plane + (slot + 1) * SIDE + x
-        self.ent_trail.reshape(-1)[flat] = TRAIL * _PLANE - plane - direction
-
-    def _ramp(self) -> None:
-        """MinAtar's difficulty ramp: a tick of the ramp timer or, when it has run out, faster play."""
-        ramping = self.spawn_speed > 1
-        ramping |= self.move_speed > 1
-        expired = self.ramp_timer < 0
-        expired &= ramping
-        self.ramp_timer -= ramping ^ expired
-        if expired.any():
-            self.move_speed -= expired & (self.move_speed > 1) & (self.ramp_index % 2 == 1)
-            self.spawn_speed -= expired & (self.spawn_speed > 1)
-            self.ramp_index += expired
-            np.copyto(self.ramp_timer, RAMP_INTERVAL, where=expired)
+        if actions.shape != self.counters.shape:  # the kernel indexes the state by the actions' copies
+            raise ValueError(f"actions must have shape ({self.num_envs},), got {actions.shape}")
+        reward = np.empty(self.num_envs, dtype=np.float32)
+        terminated = np.empty(self.num_envs, dtype=np.bool_)
+        _step(actions, self.keys, self.counters, self.score, self.player_cell, self.ent_x, self.ent_dir,
+              self.ent_obs, self.ent_trail, self.spawn_speed, self.spawn_timer, self.move_speed, self.move_timer,
+              self.ramp_timer, self.ramp_index, self.difficulty_ramping, reward, terminated)
+        return reward, terminated
 
     def observe(self) -> np.ndarray:
-        obs = np.zeros((self.num_envs, len(self.channel_names), SIDE, SIDE), dtype=np.uint8)
-        flat = obs.reshape(-1)
-        # Entity and trail cells; a slot with no entity, or a trail off the board, points at the player
-        # plane's cell (0, 0), never lit (the player stays in rows 1-8), and cleared after the write.
-        entity, trail = self._cells
-        np.copyto(entity, self.ent_obs)
-        np.add(self.ent_obs, self.ent_trail, out=trail)
-        back = self.ent_x - self.ent_dir
-        on_board = back.view(np.uint8) <= SIDE - 1
-        on_board &= self.ent_dir != 0
-        trail *= on_board
-        flat[self._obs_base + self._cells] = 1
-        flat[self._obs_base] = 0
-        flat[self._obs_base + self.player_cell] = 1
+        obs = np.empty((self.num_envs, CHANNELS, SIDE, SIDE), dtype=np.uint8)
+        _observe(obs.reshape(-1), self.player_cell, self.ent_x,
+                 self.ent_dir, self.ent_obs, self.ent_trail)
         return obs

@@ -8,15 +8,29 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from numbers import Real
+from operator import attrgetter
 
 import numpy as np
+from numba import njit
 
-from envs import rng
+from envs import rng_jit
 
 # The envs.rng stream of the sticky-action draw (`BatchedGame.act`); the games' own draws use streams below it.
 STICKY_ACTION_STREAM = 1000
 # Names of the action that does nothing; a copy's sticky last action starts as it.
 NOOP_ACTION_NAMES = ("NOOP", "STAY", "STRAIGHT")
+
+
+@njit(cache=True)
+def _sticky_actions(actions, last_action, keys, counters, below, always):
+    """The actions played: copy i repeats last_action[i] where its draw's 64 bits are below `below` (or
+    `always`), else plays actions[i]; last_action becomes them. A new array (`actions` is not modified)."""
+    played = np.empty_like(actions)
+    for i in range(actions.shape[0]):
+        repeat = always or rng_jit.bits(keys[i], counters[i], STICKY_ACTION_STREAM) < below
+        played[i] = last_action[i] if repeat else actions[i]
+        last_action[i] = played[i]
+    return played
 
 
 def noop_action(action_meanings: tuple[str, ...]) -> int | None:
@@ -74,7 +88,8 @@ class BatchedGame(ABC):
     alone determines an episode, as Gymnasium expects.
 
     State lives in public numpy arrays with a leading axis of length N (`keys`, `counters`, `score` and the
-    game's own); arrays derived from N alone (offsets into the observation) are private (leading underscore).
+    game's own, or those of the objects `state_holders` names); arrays derived from N alone (offsets into the
+    observation) and the kernels' scratch are private (leading underscore).
     `state_dict` saves exactly the public per-copy arrays, so a checkpoint can continue every copy's episode.
     """
 
@@ -88,6 +103,8 @@ class BatchedGame(ABC):
     observation_high: int = 1
     #: Steps per second when a person plays it (the env's metadata["render_fps"]).
     render_fps: int = 10
+    #: Attributes holding more per-copy state arrays (objects whose public ndarray attributes have N rows).
+    state_holders: tuple[str, ...] = ()
 
     def __init__(self, num_envs: int, height: int, width: int, sticky_action_prob: float = 0.0):
         if num_envs < 1:
@@ -123,7 +140,7 @@ class BatchedGame(ABC):
     def restart(self, mask: np.ndarray) -> None:
         """`reset` the copies where `mask` (bool, (N,)), and set their last action back to the no-op."""
         self.reset(mask)
-        self.last_action[mask] = self.noop
+        np.copyto(self.last_action, self.noop, where=mask)
 
     def act(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`step` with sticky actions: each copy repeats its last action with probability sticky_action_prob.
@@ -133,27 +150,28 @@ class BatchedGame(ABC):
         step; none is made when the probability is 0. Returns what `step` returns.
         """
         if self._sticky_below:
-            if self.num_envs == 1:  # the scalar hash (same bits) costs a tenth of the array one for one copy
-                bits = rng.bits_scalar(int(self.keys[0]), int(self.counters[0]), STICKY_ACTION_STREAM)
-                if bits < self._sticky_below:
-                    actions = self.last_action.copy()
-            elif self._sticky_below >= 2**64:
-                actions = self.last_action.copy()
-            else:
-                repeat = rng.bits(self.keys, self.counters, STICKY_ACTION_STREAM) < np.uint64(self._sticky_below)
-                actions = np.where(repeat, self.last_action, actions)
-        np.copyto(self.last_action, actions)
+            actions = _sticky_actions(actions, self.last_action, self.keys, self.counters,
+                                      np.uint64(min(self._sticky_below, 2**64 - 1)), self._sticky_below >= 2**64)
+        else:
+            np.copyto(self.last_action, actions)
         return self.step(actions)
 
     def state_arrays(self) -> list[str]:
-        """Names of the per-copy state arrays: public ndarray attributes with a leading axis of length N."""
-        return sorted(name for name, value in vars(self).items() if not name.startswith("_")
-                      and isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == self.num_envs)
+        """Names of the per-copy state arrays: public ndarray attributes with a leading axis of length N, and
+        those of the objects named in `state_holders`, as "holder.name" (e.g. Seaquest's "movers.col")."""
+        def per_copy(owner, prefix: str) -> list[str]:
+            return [prefix + name for name, value in vars(owner).items() if not name.startswith("_")
+                    and isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == self.num_envs]
+
+        names = per_copy(self, "")
+        for holder in self.state_holders:
+            names += per_copy(getattr(self, holder), holder + ".")
+        return sorted(names)
 
     def state_dict(self, copies=None) -> dict[str, np.ndarray]:
         """Copies of the state arrays, all copies or the rows `copies` (index array or list)."""
         rows = slice(None) if copies is None else np.asarray(copies, dtype=np.int64)
-        return {name: getattr(self, name)[rows].copy() for name in self.state_arrays()}
+        return {name: attrgetter(name)(self)[rows].copy() for name in self.state_arrays()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Set every state array from `state_dict()` output of the same game with the same N."""
@@ -162,7 +180,7 @@ class BatchedGame(ABC):
             raise ValueError(f"game state holds {sorted(state)}, this game has {names}")
         for name in names:
             value = np.asarray(state[name])
-            target = getattr(self, name)
+            target = attrgetter(name)(self)
             if value.shape != target.shape:
                 raise ValueError(f"game state {name} has shape {value.shape}, expected {target.shape}")
             target[...] = value

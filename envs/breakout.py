@@ -1,14 +1,16 @@
 """Breakout with MinAtar's rules (Young & Tian, 2019) as a batched core: N copies of a 10 x 10 board at once.
 
-`mdparcade/Breakout-v0` wraps it (envs/arcade.py). Each rule is an array operation over all copies.
+`mdparcade/Breakout-v0` wraps it (envs/arcade.py). The rules are numba-compiled loops over the copies (`_step`,
+`_reset`, `_observe`) that read and write the class's numpy state arrays in place.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from envs import rng
-from envs.batched_game import BatchedGame, move_paddle_
+from envs import rng_jit
+from envs.batched_game import BatchedGame
 
 SIDE = 10
 BRICK_ROWS = (1, 2, 3)
@@ -26,33 +28,130 @@ DIR_COL_STEP = np.array([-1, 1, 1, -1], dtype=np.int64)
 DIR_ROW_STEP = np.array([-1, -1, 1, 1], dtype=np.int64)
 FLIP_SIDEWAYS, FLIP_VERTICAL, REVERSE = 1, 3, 2
 
+_PLANE = SIDE * SIDE
+_BOTTOM = (SIDE - 1) * SIDE  # the first cell of the bottom row
+_FIRST_BRICK = BRICK_ROWS[0] * SIDE  # the cell of brick bit 0; brick bit b is cell _FIRST_BRICK + b
+_CHANNELS = 4
+# The observation as 8-byte words (uint64, little-endian, as on every platform numba runs on): a copy's 400 bytes
+# are 50 words, and its brick cells (bytes 310-339) are the low bytes of word 38 from byte 6 on, words 39-41
+# and the low half of word 42; the rest of words 38 and 42 is the empty brick row 0 and row 4.
+_WORDS = _CHANNELS * _PLANE // 8
+_BRICK_WORD = (BRICK * _PLANE + _FIRST_BRICK) // 8
+_BRICK_SHIFT = np.uint64((BRICK * _PLANE + _FIRST_BRICK) % 8 * 8)
+assert _BRICK_SHIFT == 6 * 8 and NUM_BRICKS == 2 + 3 * 8 + 4  # the split `_observe` writes
+_BYTES = np.uint64(0x0101010101010101)
+_BIT_OF_BYTE = np.uint64(0x8040201008040201)
+_LOW_7 = np.uint64(0x7F7F7F7F7F7F7F7F)
 
-def _wall_tables() -> tuple[np.ndarray, np.ndarray]:
-    """The ball's cell and direction after one move from (direction, cell), at index direction * 100 + cell:
-    off the side walls (clamped, dir ^ 1) and the ceiling (dir ^ 3); kept on the bottom row if it is already
-    there (so that `step` is total)."""
-    direction, cell = np.divmod(np.arange(4 * SIDE * SIDE), SIDE * SIDE)
-    row, col = np.divmod(cell, SIDE)
-    row, col = row + DIR_ROW_STEP[direction], col + DIR_COL_STEP[direction]
-    off_side, off_top = (col < 0) | (col >= SIDE), row < 0
-    direction = direction ^ (off_side * FLIP_SIDEWAYS) ^ (off_top * FLIP_VERTICAL)
-    cell = np.clip(row, 0, SIDE - 1) * SIDE + np.clip(col, 0, SIDE - 1)
-    return cell.astype(np.int64), direction.astype(np.int64)
+
+@njit(cache=True, inline="always")
+def _bits_to_bytes(bits):
+    """uint64 whose byte k is bit k of `bits` (uint64 < 256): each byte a copy of `bits` masked to its own bit,
+    then + 0x7F carries a set bit into the byte's top bit."""
+    return ((((bits * _BYTES) & _BIT_OF_BYTE) + _LOW_7) >> np.uint64(7)) & _BYTES
 
 
-_WALL_CELL, _WALL_DIR = _wall_tables()
-_CELLS = np.arange(SIDE * SIDE)
-_COL_OF_CELL = (_CELLS % SIDE).astype(np.int64)
-# The brick bit of each cell (0 outside rows 1-3), and the cell step back to the row a ball came from.
-_BRICK_BIT = np.where((_CELLS >= SIDE) & (_CELLS < SIDE * (1 + NUM_BRICKS // SIDE)),
-                      np.left_shift(1, np.clip(_CELLS - SIDE, 0, 31)), 0).astype(np.uint32)
-_ROW_BACK = -SIDE * DIR_ROW_STEP
-# Brick plane rows 1-3 from the brick bitmask, 15 cells at a time: row k of _HALF_WALL is bits 0-14 of k as
-# bytes, viewed as one 15-byte item so that a take copies whole items.
-_HALF_WALL = ((np.arange(1 << 15)[:, None] >> np.arange(15)) & 1).astype(np.uint8)
-_HALF_WALL = np.ascontiguousarray(_HALF_WALL).view("V15").reshape(-1)
-# One observation row (4 planes of 10 x 10) as fields: the brick rows are the two 15-cell halves.
-_OBS_ROW = np.dtype([("before", "V310"), ("wall_low", "V15"), ("wall_high", "V15"), ("after", "V60")])
+@njit(cache=True, inline="always")
+def _set_byte(words, base, offset):
+    """Set byte base + offset of the little-endian words to 1, unless the offset is outside the copy's 400 bytes
+    (a state loaded with a cell off the board must not write into another copy or outside the array)."""
+    if 0 <= offset < _CHANNELS * _PLANE:
+        byte = np.uint64(base + offset)
+        words[byte >> np.uint64(3)] |= np.uint64(1) << ((byte & np.uint64(7)) << np.uint64(3))
+
+
+@njit(cache=True)
+def _reset(mask, keys, counters, score, paddle_col, ball_cell, trail_cell, ball_dir, strike, bricks):
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            # rng.integers(keys, counters, 2, stream) is the top bit of the stream's 64 bits: read it directly.
+            from_right = np.int64(rng_jit.bits(keys[i], counters[i], START_SIDE_STREAM) >> np.uint64(63))
+            start = START_ROW * SIDE + from_right * (SIDE - 1)
+            ball_cell[i] = start
+            trail_cell[i] = start
+            ball_dir[i] = 2 + from_right  # down-right from the left wall, down-left from the right one
+            paddle_col[i] = START_PADDLE
+            strike[i] = False
+            bricks[i] = ALL_BRICKS
+            score[i] = 0
+            counters[i] += np.uint64(1)
+
+
+@njit(cache=True)
+def _step(actions, counters, score, paddle_col, ball_cell, trail_cell, ball_dir, strike, bricks, reward,
+          terminated):
+    """One move of every copy. Every rule is arithmetic on 0/1 flags, without branches or table lookups, so
+    that LLVM vectorizes the loop over copies."""
+    for i in range(actions.shape[0]):
+        paddle = min(max(paddle_col[i] + actions[i] - 1, 0), SIDE - 1)
+        paddle_col[i] = paddle
+        last = ball_cell[i]
+        trail_cell[i] = last
+        direction = ball_dir[i]
+        last_row = (last * 205) >> 11  # last // 10 for 0 <= last < 1029, without a division
+        last_col = last - last_row * SIDE
+        # DIR_ROW_STEP[direction] is 2 * down - 1, DIR_COL_STEP[direction] is 2 * right - 1.
+        down = direction >> 1
+        right = (direction ^ down) & 1
+        row = last_row + 2 * down - 1
+        col = last_col + 2 * right - 1
+        # Off a side wall: clamped, dir ^ 1; off the ceiling: dir ^ 3. A ball already on the bottom row stays
+        # there (so that the step is total).
+        direction ^= ((col < 0) | (col >= SIDE)) * FLIP_SIDEWAYS ^ (row < 0) * FLIP_VERTICAL
+        row = min(max(row, 0), SIDE - 1)
+        col = min(max(col, 0), SIDE - 1)
+        cell = row * SIDE + col
+
+        # A ball entering a brick breaks it, unless it struck one last step; then it goes back to its row.
+        offset = cell - _FIRST_BRICK
+        in_wall = (offset >= 0) & (offset < NUM_BRICKS)
+        brick = (np.uint32(1) << np.uint32(offset & 31)) * np.uint32(in_wall) & bricks[i]
+        has_brick = brick != 0
+        breaks = has_brick & ~strike[i]
+        strike[i] = has_brick
+        wall = bricks[i] ^ brick * np.uint32(breaks)
+        cell -= (2 * (direction >> 1) - 1) * SIDE * breaks  # back to the row it came from
+        direction ^= breaks * FLIP_VERTICAL
+
+        # On the bottom row (bricks are never there): refill an empty wall; bounce straight back up if the ball
+        # fell onto the paddle's column from directly above it, back the way it came if it landed diagonally on
+        # the paddle; otherwise the episode terminates.
+        at_bottom = cell >= _BOTTOM
+        bricks[i] = wall | ALL_BRICKS * np.uint32(at_bottom & (wall == 0))
+        from_above = at_bottom & (last_col == paddle)
+        diagonal = at_bottom & ~from_above & (col == paddle)
+        direction ^= from_above * FLIP_VERTICAL + diagonal * REVERSE
+        bounced = from_above | diagonal
+        cell -= bounced * SIDE  # back to the row it came from
+        ball_cell[i] = cell
+        ball_dir[i] = direction
+        terminated[i] = at_bottom & ~bounced
+        reward[i] = np.float32(breaks)
+        score[i] += breaks
+        counters[i] += np.uint64(1)
+
+
+@njit(cache=True)
+def _observe(words, paddle_col, ball_cell, trail_cell, bricks):
+    """Fill the observation, as uint64 words (N * 50): each copy's words written once (zeros, and the brick
+    rows from the bitmask), then its paddle, ball and trail bytes set."""
+    for i in range(paddle_col.shape[0]):
+        first = np.uint64(i) * np.uint64(_WORDS)
+        for j in range(_BRICK_WORD):
+            words[first + np.uint64(j)] = np.uint64(0)
+        wall = np.uint64(bricks[i])
+        brick_words = first + np.uint64(_BRICK_WORD)
+        words[brick_words] = _bits_to_bytes(wall & np.uint64(0x3)) << _BRICK_SHIFT
+        words[brick_words + np.uint64(1)] = _bits_to_bytes((wall >> np.uint64(2)) & np.uint64(0xFF))
+        words[brick_words + np.uint64(2)] = _bits_to_bytes((wall >> np.uint64(10)) & np.uint64(0xFF))
+        words[brick_words + np.uint64(3)] = _bits_to_bytes((wall >> np.uint64(18)) & np.uint64(0xFF))
+        words[brick_words + np.uint64(4)] = _bits_to_bytes((wall >> np.uint64(26)) & np.uint64(0xF))
+        for j in range(_BRICK_WORD + 5, _WORDS):
+            words[first + np.uint64(j)] = np.uint64(0)
+        base = i * (_CHANNELS * _PLANE)
+        _set_byte(words, base, PADDLE * _PLANE + _BOTTOM + paddle_col[i])
+        _set_byte(words, base, BALL * _PLANE + ball_cell[i])
+        _set_byte(words, base, TRAIL * _PLANE + trail_cell[i])
 
 
 class BreakoutGame(BatchedGame):
@@ -87,11 +186,6 @@ class BreakoutGame(BatchedGame):
         self.trail_cell = self.ball_cell.copy()
         self.strike = np.zeros(n, dtype=bool)
         self.bricks = np.full(n, ALL_BRICKS, dtype=np.uint32)
-        # Flat observation index of each copy's paddle row, ball plane and trail plane.
-        base = np.arange(n, dtype=np.int64) * (len(self.channel_names) * SIDE * SIDE)
-        self._paddle_base = base + (PADDLE * SIDE * SIDE + (SIDE - 1) * SIDE)
-        self._ball_base = base + BALL * SIDE * SIDE
-        self._trail_base = base + TRAIL * SIDE * SIDE
 
     def _cell_part(self, cells: np.ndarray, part: int) -> np.ndarray:
         value = np.divmod(cells, SIDE)[part]
@@ -104,70 +198,17 @@ class BreakoutGame(BatchedGame):
     trail_col = property(lambda self: self._cell_part(self.trail_cell, 1), doc="The trail's column, int64 (N,).")
 
     def reset(self, mask: np.ndarray) -> None:
-        copies = np.flatnonzero(mask)
-        # rng.integers(keys, counters, 2, stream) is the top bit of the stream's 64 bits: read it directly.
-        from_right = (rng.bits(self.keys[copies], self.counters[copies], START_SIDE_STREAM) >> np.uint64(63)).view(
-            np.int64)
-        start = START_ROW * SIDE + from_right * (SIDE - 1)
-        self.ball_cell[copies] = start
-        self.trail_cell[copies] = start
-        self.ball_dir[copies] = 2 + from_right  # down-right from the left wall, down-left from the right one
-        self.paddle_col[copies] = START_PADDLE
-        self.strike[copies] = False
-        self.bricks[copies] = ALL_BRICKS
-        self.score[copies] = 0
-        self.counters[copies] += np.uint64(1)
+        _reset(mask, self.keys, self.counters, self.score, self.paddle_col, self.ball_cell, self.trail_cell,
+               self.ball_dir, self.strike, self.bricks)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        move_paddle_(self.paddle_col, actions, SIDE)
-        np.copyto(self.trail_cell, self.ball_cell)
-        state = self.ball_dir * (SIDE * SIDE)
-        state += self.ball_cell
-        cell = _WALL_CELL.take(state)
-        direction = _WALL_DIR.take(state)
-
-        # A ball entering a brick breaks it, unless it struck one last step; then it goes back to its row.
-        brick = _BRICK_BIT.take(cell)
-        brick &= self.bricks
-        has_brick = brick != 0
-        breaks = has_brick & ~self.strike
-        self.strike = has_brick
-        brick *= breaks
-        self.bricks ^= brick
-        cell += _ROW_BACK.take(direction) * breaks
-        direction ^= breaks * FLIP_VERTICAL
-
-        at_bottom = cell >= (SIDE - 1) * SIDE  # bricks are never on the bottom row
-        terminated = self._land_on_bottom(cell, direction, at_bottom) if at_bottom.any() else at_bottom
-        self.ball_cell, self.ball_dir = cell, direction
-        self.score += breaks
-        self.counters += np.uint64(1)
-        return breaks.astype(np.float32), terminated
-
-    def _land_on_bottom(self, cell: np.ndarray, direction: np.ndarray, at_bottom: np.ndarray) -> np.ndarray:
-        """Refill bricks, bounce off the paddle or lose, for balls reaching the bottom row (`at_bottom`, bool
-        (N,)). cell, direction: the balls' new cells and directions (int64 (N,)), updated in place. Returns
-        terminated."""
-        self.bricks |= (at_bottom & (self.bricks == 0)) * ALL_BRICKS
-        from_above = _COL_OF_CELL.take(self.trail_cell) == self.paddle_col
-        from_above &= at_bottom
-        diagonal = _COL_OF_CELL.take(cell) == self.paddle_col
-        diagonal &= at_bottom
-        diagonal &= ~from_above
-        direction ^= from_above * FLIP_VERTICAL + diagonal * REVERSE
-        bounced = from_above | diagonal
-        cell -= bounced * SIDE  # back to the row it came from
-        return at_bottom & ~bounced
+        reward = np.empty(self.num_envs, dtype=np.float32)
+        terminated = np.empty(self.num_envs, dtype=bool)
+        _step(actions, self.counters, self.score, self.paddle_col, self.ball_cell, self.trail_cell, self.ball_dir,
+              self.strike, self.bricks, reward, terminated)
+        return reward, terminated
 
     def observe(self) -> np.ndarray:
-        n = self.num_envs
-        obs = np.zeros((n, len(self.channel_names), SIDE, SIDE), dtype=np.uint8)
-        flat = obs.reshape(-1)
-        flat[self._paddle_base + self.paddle_col] = 1
-        flat[self._ball_base + self.ball_cell] = 1
-        flat[self._trail_base + self.trail_cell] = 1
-        # The brick rows, 15 cells at a time from a table of bit patterns (unpackbits costs twice as much).
-        rows = obs.reshape(n, -1).view(_OBS_ROW).reshape(n)
-        rows["wall_low"] = _HALF_WALL.take(self.bricks & np.uint32(0x7FFF))
-        rows["wall_high"] = _HALF_WALL.take(self.bricks >> np.uint32(15))
+        obs = np.empty((self.num_envs, len(self.channel_names), SIDE, SIDE), dtype=np.uint8)
+        _observe(obs.reshape(-1).view(np.uint64), self.paddle_col, self.ball_cell, self.trail_cell, self.bricks)
         return obs

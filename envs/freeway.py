@@ -1,13 +1,15 @@
 """Freeway with MinAtar's rules (Young & Tian, 2019) as a batched core: N copies of a 10 x 10 road at once.
 
-`mdparcade/Freeway-v0` wraps it (envs/arcade.py). Each rule is an array operation over all copies and cars.
+`mdparcade/Freeway-v0` wraps it (envs/arcade.py). The rules are numba-compiled loops over the copies (`_step`,
+`_reset`, `_observe`) that read and write the class's numpy state arrays in place.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from envs import rng
+from envs import rng_jit
 from envs.batched_game import BatchedGame
 
 SIDE = 10
@@ -20,14 +22,87 @@ CHICKEN, CAR = 0, 1  # then one trail channel per speed: channel 1 + |speed|
 # envs.rng streams of a car randomization (reset, and every crossing): car i's speed draw is stream
 # SPEED_STREAM + i, its direction draw DIRECTION_STREAM + i (tests/envs/test_freeway.py maps MinAtar's calls).
 SPEED_STREAM, DIRECTION_STREAM = 1, 1 + CARS
-_CAR_STREAMS = tuple(range(SPEED_STREAM, SPEED_STREAM + CARS)) + tuple(range(DIRECTION_STREAM, DIRECTION_STREAM + CARS))
-
+CHANNELS = 7
 _PLANE = SIDE * SIDE
-_CAR_ROW = np.arange(1, CARS + 1, dtype=np.int16)[:, None] * SIDE  # (CARS, 1) offset of each car's row
-# Chicken row after NOOP, UP, DOWN (MinAtar's minimal action set n, u, d, in order) from each row, at index
-# action * SIDE + row, for a chicken allowed to move.
-_NEXT_ROW = np.concatenate([np.arange(SIDE), np.maximum(np.arange(SIDE) - 1, 0),
-                            np.minimum(np.arange(SIDE) + 1, SIDE - 1)]).astype(np.int64)
+_UP, _DOWN = 1, 2
+
+
+@njit(cache=True, inline="always")
+def _randomize_cars(i, keys, counters, car_period, car_timer, car_step):
+    """MinAtar's _randomize_cars for copy i: a speed in 1..5 and a direction per car, drawn at the copy's
+    current counter; each car's timer restarts at its new period."""
+    for car in range(CARS):
+        period = np.int8(rng_jit.uniform(keys[i], counters[i], SPEED_STREAM + car) * 5) + np.int8(1)
+        car_period[i, car] = period  # MinAtar's randint(1, 6)
+        car_timer[i, car] = period
+        car_step[i, car] = -1 if rng_jit.uniform(keys[i], counters[i], DIRECTION_STREAM + car) < 0.5 else 1
+
+
+@njit(cache=True)
+def _reset(mask, keys, counters, score, chicken_row, move_timer, time_left, car_x, car_timer, car_step, car_period):
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            _randomize_cars(i, keys, counters, car_period, car_timer, car_step)
+            for car in range(CARS):
+                car_x[i, car] = 0
+            chicken_row[i] = START_ROW
+            move_timer[i] = PLAYER_SPEED
+            time_left[i] = TIME_LIMIT
+            score[i] = 0
+            counters[i] += np.uint64(1)
+
+
+@njit(cache=True)
+def _step(actions, keys, counters, score, chicken_row, move_timer, time_left, car_x, car_timer, car_step,
+          car_period, reward, terminated):
+    for i in range(actions.shape[0]):
+        row = chicken_row[i]
+        if move_timer[i] == 0 and actions[i] != 0:
+            row = max(row - 1, 0) if actions[i] == _UP else min(row + 1, SIDE - 1)
+            move_timer[i] = PLAYER_SPEED
+        crossed = row == 0
+        if crossed:
+            _randomize_cars(i, keys, counters, car_period, car_timer, car_step)
+            row = START_ROW
+        # Only the car on the chicken's row (rows 1-8) can hit it: before it moves, or after.
+        hit = row <= CARS and car_x[i, row - 1] == CHICKEN_COL
+        for car in range(CARS):  # cars whose timer is 0 move one cell (wrapping at the walls) and restart it
+            timer = car_timer[i, car]
+            if timer == 0:
+                car_timer[i, car] = car_period[i, car]
+                x = car_x[i, car] + car_step[i, car]
+                car_x[i, car] = SIDE - 1 if x < 0 else (0 if x >= SIDE else x)
+            else:
+                car_timer[i, car] = timer - 1
+        if row <= CARS and car_x[i, row - 1] == CHICKEN_COL:
+            hit = True
+        chicken_row[i] = START_ROW if hit else row
+        if move_timer[i] > 0:
+            move_timer[i] -= 1
+        time_left[i] -= 1
+        terminated[i] = time_left[i] < 0
+        reward[i] = 1.0 if crossed else 0.0
+        score[i] += crossed
+        counters[i] += np.uint64(1)
+
+
+@njit(cache=True)
+def _observe(obs, chicken_row, car_x, car_step, car_period):
+    """Fill obs (uint8, flat, N * CHANNELS * SIDE * SIDE): chicken, cars, and each car's trail in the channel
+    of its speed, on the cell behind it (wrapped around the walls)."""
+    size = CHANNELS * _PLANE
+    for i in range(chicken_row.shape[0]):
+        base = i * size
+        for j in range(size):
+            obs[base + j] = 0
+        obs[base + chicken_row[i] * SIDE + CHICKEN_COL] = 1
+        for car in range(CARS):
+            x = car_x[i, car]
+            row = base + (car + 1) * SIDE
+            obs[row + _PLANE + x] = 1
+            back = x - car_step[i, car]
+            back += SIDE * ((back < 0) - (back >= SIDE))
+            obs[row + (1 + car_period[i, car]) * _PLANE + back] = 1
 
 
 class FreewayGame(BatchedGame):
@@ -46,9 +121,8 @@ class FreewayGame(BatchedGame):
     MinAtar draws a direction as sign(u - 0.5), which is 0 for u == 0.5 exactly (a car that never moves,
     and a crash in its state()); here u == 0.5 drives right. It happens with probability 2**-53 per draw.
 
-    State: chicken_row int64 (N,), move_timer int8 (N,), time_left int16 (N,); per car (CARS, N), car-major
-    so that per-copy values broadcast along the long axis: car_x, car_timer, car_step (+1 or -1) and
-    car_period (|speed|) int8.
+    State: chicken_row int64 (N,), move_timer int8 (N,), time_left int16 (N,); per car (N, CARS), car i on
+    row i + 1: car_x, car_timer, car_step (+1 or -1) and car_period (|speed|) int8.
     """
 
     action_meanings = ("NOOP", "UP", "DOWN")
@@ -63,77 +137,25 @@ class FreewayGame(BatchedGame):
         self.chicken_row = np.full(n, START_ROW, dtype=np.int64)
         self.move_timer = np.full(n, PLAYER_SPEED, dtype=np.int8)
         self.time_left = np.full(n, TIME_LIMIT, dtype=np.int16)
-        self.car_x = np.zeros((CARS, n), dtype=np.int8)
-        self.car_timer = np.ones((CARS, n), dtype=np.int8)
-        self.car_step = np.ones((CARS, n), dtype=np.int8)
-        self.car_period = np.ones((CARS, n), dtype=np.int8)
-        self._copy = np.arange(n, dtype=np.int64)
-        self._obs_base = self._copy * (len(self.channel_names) * _PLANE)
-        self._cells = np.zeros((2, CARS, n), dtype=np.int16)  # observe()'s car and trail indices
+        self.car_x = np.zeros((n, CARS), dtype=np.int8)
+        self.car_timer = np.ones((n, CARS), dtype=np.int8)
+        self.car_step = np.ones((n, CARS), dtype=np.int8)
+        self.car_period = np.ones((n, CARS), dtype=np.int8)
+
+    def _state(self) -> tuple[np.ndarray, ...]:
+        return (self.keys, self.counters, self.score, self.chicken_row, self.move_timer, self.time_left, self.car_x,
+                self.car_timer, self.car_step, self.car_period)
 
     def reset(self, mask: np.ndarray) -> None:
-        copies = np.flatnonzero(mask)
-        self._randomize_cars(copies)
-        self.car_x[:, copies] = 0
-        self.chicken_row[copies] = START_ROW
-        self.move_timer[copies] = PLAYER_SPEED
-        self.time_left[copies] = TIME_LIMIT
-        self.score[copies] = 0
-        self.counters[copies] += np.uint64(1)
-
-    def _randomize_cars(self, copies: np.ndarray) -> None:
-        """MinAtar's _randomize_cars for `copies` (int64 (m,)): a speed in 1..5 and a direction per car; each
-        car's timer restarts at its new period. Draws at the copies' current counters."""
-        draws = rng.uniforms(self.keys[copies], self.counters[copies], _CAR_STREAMS)
-        period = (draws[:CARS] * 5).astype(np.int8) + np.int8(1)  # MinAtar's randint(1, 6)
-        self.car_period[:, copies] = period
-        self.car_timer[:, copies] = period
-        self.car_step[:, copies] = np.where(draws[CARS:] < 0.5, -1, 1)
+        _reset(np.asarray(mask, dtype=np.bool_), *self._state())
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        can_move = self.move_timer == 0
-        moved_row = _NEXT_ROW.take(actions * SIDE + self.chicken_row)
-        moves = can_move & (actions != 0)
-        np.copyto(self.chicken_row, moved_row, where=moves)
-        np.copyto(self.move_timer, PLAYER_SPEED, where=moves)
-        crossed = self.chicken_row == 0
-        if crossed.any():
-            self._randomize_cars(np.flatnonzero(crossed))
-            self.chicken_row[crossed] = START_ROW
-        # Only the car on the chicken's row (rows 1-8) can hit it: before it moves, or after.
-        on_road = (self.chicken_row >= 1) & (self.chicken_row <= CARS)
-        chicken_car = (np.minimum(self.chicken_row, CARS) - 1) * self.num_envs + self._copy  # row is 1..9 here
-        hit = self.car_x.reshape(-1)[chicken_car] == CHICKEN_COL
-        self._move_cars()
-        hit |= self.car_x.reshape(-1)[chicken_car] == CHICKEN_COL  # a car that did not move is checked twice
-        hit &= on_road
-        self.chicken_row[hit] = START_ROW
-        self.move_timer -= self.move_timer > 0
-        self.time_left -= 1
-        terminated = self.time_left < 0
-        self.score += crossed
-        self.counters += np.uint64(1)
-        return crossed.astype(np.float32), terminated
-
-    def _move_cars(self) -> None:
-        """Cars whose timer is 0 move one cell (wrapping at the walls) and restart it; the others count down."""
-        moving = self.car_timer == 0
-        self.car_timer -= 1
-        self.car_timer += moving * (self.car_period + 1)
-        self.car_x += moving * self.car_step
-        wrapped = self.car_x.view(np.uint8) > SIDE - 1  # -1 reads as 255
-        self.car_x -= wrapped * self.car_step * np.int8(SIDE)
+        reward = np.empty(self.num_envs, dtype=np.float32)
+        terminated = np.empty(self.num_envs, dtype=np.bool_)
+        _step(actions, *self._state(), reward, terminated)
+        return reward, terminated
 
     def observe(self) -> np.ndarray:
-        obs = np.zeros((self.num_envs, len(self.channel_names), SIDE, SIDE), dtype=np.uint8)
-        flat = obs.reshape(-1)
-        flat[self._obs_base + (self.chicken_row * SIDE + CHICKEN_COL)] = 1
-        car, trail = self._cells
-        np.add(self.car_x, _CAR_ROW + CAR * _PLANE, out=car)
-        back = self.car_x - self.car_step  # the cell behind the car, wrapped around the walls
-        back += (back.view(np.uint8) > SIDE - 1) * self.car_step * np.int8(SIDE)
-        np.multiply(self.car_period, np.int16(_PLANE), out=trail)
-        trail += back
-        trail += _CAR_ROW + CAR * _PLANE
-        flat[self._obs_base + self._cells] = 1
+        obs = np.empty((self.num_envs, CHANNELS, SIDE, SIDE), dtype=np.uint8)
+        _observe(obs.reshape(-1), self.chicken_row, self.car_x, self.car_step, self.car_period)
         return obs

@@ -2,26 +2,31 @@
 
 `mdparcade/Seaquest-v0` wraps it (envs/arcade.py). Fish, enemy subs and divers live in slots
 (envs/seaquest_movers.py); who shoots whom, where MinAtar's list order decides it, is in envs/seaquest_shots.py.
+The kernels below (`_step_copies`, `_reset_copies`, `_draw_copies`) are compiled by numba; they run the rules of
+this module and of those two over the state arrays, one kernel call per `step`, `reset` and `observe`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections import namedtuple
 
-from envs import rng
+import numpy as np
+from numba import njit
+from numba.core import options as numba_options
+
+from envs import rng_jit
+from envs import seaquest_movers as movers
+from envs import seaquest_shots as shots
 from envs.batched_game import BatchedGame, check_difficulty_ramping
 from envs.seaquest_movers import (
-    BULLET_PLANE,
     DIVER_PLANE,
-    EMPTY_PLANE,
+    ENEMY_SHOT_INTERVAL,
     FISH_PLANE,
+    SLOT_BLOCK,
     SUB_PLANE,
-    TRAIL_PLANE,
     Movers,
-    any_slot,
-    count_slots,
 )
-from envs.seaquest_shots import DEAD_BULLET_CELL, FriendlyBullets, resolve_shots
+from envs.seaquest_shots import FriendlyBullets
 
 SIDE = 10
 MAX_OXYGEN = 200
@@ -29,7 +34,6 @@ INIT_SPAWN_INTERVAL = 20
 DIVER_SPAWN_INTERVAL = 30
 INIT_MOVE_INTERVAL = 5
 SHOT_COOL_DOWN = 5
-ENEMY_SHOT_INTERVAL = 10
 DIVER_MOVE_INTERVAL = 5
 MAX_DIVERS = 6
 START_COL = 5
@@ -39,26 +43,39 @@ NOOP, LEFT, UP, RIGHT, DOWN, FIRE = range(6)
  DIVER) = range(10)
 PLANE = SIDE * SIDE
 CHANNELS = 10
+BLOCK = CHANNELS * PLANE  # one copy's bytes of the observation
 # envs.rng streams of the spawn draws, one per MinAtar call site (all at the step's counter).
 ENEMY_SIDE_STREAM, ENEMY_KIND_STREAM, ENEMY_ROW_STREAM, DIVER_SIDE_STREAM, DIVER_ROW_STREAM = range(5)
 
-# Row 9 of the oxygen and diver gauges and the bytes around it that are always 0 (plane 7 row 8 from column 4,
-# plane 8 rows 0-8, plane 9 row 0 up to column 3: nothing goes there) are 120 bytes of the observation fixed by
-# the two gauges: they are written as one block per copy, from this table (by oxygen cells * 7 + divers shown).
-GAUGE_START, GAUGE_END = OXYGEN_GAUGE * PLANE + 84, DIVER * PLANE + 4
+# The kernels are compiled without numba's reference counting (its private `_nrt` option): they allocate
+# nothing, and with it every rule function inlined into a per-copy loop would count references to each array it
+# is handed, at every copy (measured: the step took 1.4x as long). A numba without the option compiles them with
+# it: as correct, slower. Numba's cache notices edits to this file only: after editing envs/seaquest_movers.py,
+# envs/seaquest_shots.py or envs/rng_jit.py, run `make clean-numba` (it deletes envs/__pycache__/*.nb[ic]).
+_kernel = njit(cache=True, **({"_nrt": False} if hasattr(numba_options.DefaultOptions, "_nrt") else {}))
 
 
-def _gauge_blocks() -> np.ndarray:
-    blocks = np.zeros((SIDE + 1, MAX_DIVERS + 1, CHANNELS * PLANE), dtype=np.uint8)
-    for oxygen_cells in range(SIDE + 1):
-        blocks[oxygen_cells, :, OXYGEN_GAUGE * PLANE + 90:OXYGEN_GAUGE * PLANE + 90 + oxygen_cells] = 1
-    for divers in range(MAX_DIVERS + 1):
-        blocks[:, divers, DIVER_GAUGE * PLANE + 99 - divers:DIVER_GAUGE * PLANE + 99] = 1
-    block_bytes = GAUGE_END - GAUGE_START
-    return np.ascontiguousarray(blocks[:, :, GAUGE_START:GAUGE_END]).view(f"V{block_bytes}").reshape(-1)
+def _gauge_words(first_byte: int, cells) -> tuple[int, np.ndarray]:
+    """The two uint64 words of a copy's observation block holding a gauge row whose first cell is byte
+    `first_byte`: (index of the first word, words per gauge reading (R, 2)), for each reading's cells set."""
+    word = first_byte // 8
+    table = np.zeros((len(cells), 16), dtype=np.uint8)
+    for reading, set_cells in enumerate(cells):
+        table[reading, np.asarray(set_cells, dtype=np.int64) + first_byte - 8 * word] = 1
+    return word, table.view(np.uint64)
 
 
-GAUGE_BLOCKS = _gauge_blocks()
+# The gauges (row 9 of channels oxygen_guage and diver_guage) as words: one table row per reading, 0-10 oxygen
+# cells filled from the left, 0-6 divers ending at column 8.
+_OXYGEN_WORD, _OXYGEN_WORDS = _gauge_words(OXYGEN_GAUGE * PLANE + (SIDE - 1) * SIDE,
+                                           [range(cells) for cells in range(SIDE + 1)])
+_DIVER_WORD, _DIVER_WORDS = _gauge_words(DIVER_GAUGE * PLANE + (SIDE - 1) * SIDE,
+                                         [range(SIDE - 1 - divers, SIDE - 1) for divers in range(MAX_DIVERS + 1)])
+
+# The game's own per-copy state arrays (SeaquestGame's attributes of these names), as the kernels take them.
+CopyArrays = namedtuple("CopyArrays", ("keys", "counters", "score", "sub_col", "sub_row", "sub_right", "oxygen",
+                                       "diver_count", "shot_timer", "spawn_interval", "spawn_timer", "diver_timer",
+                                       "move_interval", "ramp_index", "surfaced"))
 
 
 class SeaquestGame(BatchedGame):
@@ -82,10 +99,13 @@ class SeaquestGame(BatchedGame):
     sticky_action_prob (BatchedGame) and difficulty_ramping, as MinAtar's.
 
     MinAtar's list order decides a few rare ties (which of two enemies in one cell a bullet hits, which
-    diver is picked up when one more fits); see envs/seaquest_shots.py and `_pick_up`. State per copy, all
-    (N,): sub_col, sub_row, sub_right, oxygen, diver_count, shot_timer, spawn_interval, spawn_timer,
-    diver_timer, move_interval, ramp_index, surfaced; `bullets` (the sub's: FriendlyBullets), `movers`
-    (Movers: fish, subs, divers and the subs' bullets).
+    diver is picked up when one more fits); see envs/seaquest_shots.py and `pick_up` in
+    envs/seaquest_movers.py. State per copy, all (N,): sub_col, sub_row, sub_right, oxygen, diver_count,
+    shot_timer, spawn_interval, spawn_timer, diver_timer, move_interval, ramp_index, surfaced; `bullets` (the
+    sub's: FriendlyBullets), `movers` (Movers: fish, subs, divers and the subs' bullets).
+
+    The rules run in numba-compiled kernels over these arrays (`_step_copies`, `_reset_copies`, `_draw_copies`),
+    one call per `step`, `reset` and `observe`.
     """
 
     action_meanings = ("NOOP", "LEFT", "UP", "RIGHT", "DOWN", "FIRE")
@@ -94,6 +114,7 @@ class SeaquestGame(BatchedGame):
     channel_colors = ((255, 220, 60), (200, 170, 40), (255, 255, 255), (70, 90, 120), (255, 90, 70), (90, 200, 255),
                       (220, 80, 220), (80, 220, 120), (120, 160, 255), (250, 160, 200))
     render_fps = 8
+    state_holders = ("bullets", "movers")
 
     def __init__(self, num_envs: int = 1, sticky_action_prob: float = 0.0, difficulty_ramping: bool = True):
         super().__init__(num_envs, SIDE, SIDE, sticky_action_prob)
@@ -113,229 +134,247 @@ class SeaquestGame(BatchedGame):
         self.surfaced = np.ones(n, dtype=bool)
         self.bullets = FriendlyBullets(n)
         self.movers = Movers(n)
-        self._base = np.arange(n, dtype=np.int64) * (CHANNELS * PLANE)
-        self._bullet_base = np.repeat(self._base[:, None] + FRIENDLY_BULLET * PLANE, 2, axis=1)
-        self._slot_base = np.zeros((n, 0), dtype=np.int64)
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """BatchedGame's, after giving the movers as many slots as the saved ones have (they grow in play)."""
+        saved = state.get("movers.col")
+        if saved is not None and np.ndim(saved) == 2 and np.shape(saved)[1] != self.movers.num_slots:
+            self.movers = Movers(self.num_envs, np.shape(saved)[1])
+        super().load_state_dict(state)
+
+    def _copy_arrays(self) -> CopyArrays:
+        return CopyArrays(*(getattr(self, name) for name in CopyArrays._fields))
+
+    def _scratch(self) -> tuple[np.ndarray, ...]:
+        """The kernels' scratch: per slot, flags uint8 (N, K) (observe's `visible`), offsets int16 (3, N, K),
+        spread int8 (3, N, K); per copy, union uint64 (N,), gains int64 (N,) and surfacing bool (N,). Made again
+        when the movers grow. (The kernels get the uint64 views they need at each call: a view kept here would
+        lose its link to its array in a pickled or copied game.)"""
+        scratch = getattr(self, "_scratch_arrays", None)
+        if scratch is None or scratch[0].shape[1] != self.movers.num_slots:
+            n, k = self.num_envs, self.movers.num_slots
+            self._scratch_arrays = scratch = (
+                np.zeros((n, k), dtype=np.uint8), np.zeros((3, n, k), dtype=np.int16),
+                np.zeros((3, n, k), dtype=np.int8), np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.int64),
+                np.zeros(n, dtype=bool))
+        return scratch
+
+    def _per_copy(self, values: np.ndarray, dtype, what: str) -> np.ndarray:
+        values = np.ascontiguousarray(values, dtype=dtype)
+        if values.shape != (self.num_envs,):
+            raise ValueError(f"{what} must have shape ({self.num_envs},), got {values.shape}")
+        return values
 
     def reset(self, mask: np.ndarray) -> None:
-        rows = np.flatnonzero(mask)
-        for name, start in (("sub_col", START_COL), ("sub_row", 0), ("sub_right", False), ("oxygen", MAX_OXYGEN),
-                            ("diver_count", 0), ("shot_timer", 0), ("spawn_interval", INIT_SPAWN_INTERVAL),
-                            ("spawn_timer", INIT_SPAWN_INTERVAL), ("diver_timer", DIVER_SPAWN_INTERVAL),
-                            ("move_interval", INIT_MOVE_INTERVAL), ("ramp_index", 0), ("surfaced", True),
-                            ("score", 0)):
-            getattr(self, name)[rows] = start
-        self.bullets.clear(rows)
-        self.movers.clear(rows)
-        self.counters[rows] += np.uint64(1)
+        _reset_copies(self._per_copy(mask, np.bool_, "mask"), self._copy_arrays(), self.bullets.arrays(),
+                      self.movers.arrays())
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self._spawn()
-        self._act(actions)
-        self.bullets.move()
-        movers = self.movers
-        alive, moved, cell_before, in_bounds = movers.advance()
-        # MinAtar's order is bullets, divers, subs, enemy bullets, fish; these only meet where noted.
-        enemy = alive & (movers.plane != DIVER_PLANE)
-        killed = moved & ~in_bounds
-        reward = self._shots(enemy, moved, in_bounds, cell_before, killed)
-        player = movers.spread(self.sub_row * SIDE + self.sub_col)
-        at_player = cell_before == player
-        at_player |= (movers.cell == player) & in_bounds
-        terminated = any_slot(at_player & enemy)  # `enemy` lost the enemies shot before moving
-        reached = at_player & alive & (movers.plane == DIVER_PLANE)
-        if reached.any():
-            killed |= self._pick_up(reached)
-        self._subs_fire(enemy, in_bounds)
-        terminated |= movers.bullets_hit(player)
-        movers.remove(killed)
-        terminated |= self._breathe(reward)
-        self.spawn_timer -= self.spawn_timer > 0
-        self.diver_timer -= self.diver_timer > 0
-        self.shot_timer -= self.shot_timer > 0
-        self.score += reward
-        self.counters += np.uint64(1)
-        return reward.astype(np.float32), terminated
-
-    def _spawn(self) -> None:
-        """MinAtar's _spawn_enemy and _spawn_diver, where their timers are 0 (an enemy first, then a diver)."""
-        enemy_rows = np.flatnonzero(self.spawn_timer == 0)
-        if enemy_rows.size:
-            self._spawn_enemies(enemy_rows)
-        diver_rows = np.flatnonzero(self.diver_timer == 0)
-        if diver_rows.size:
-            self._spawn_divers(diver_rows)
-
-    def _spawn_enemies(self, rows: np.ndarray) -> None:
-        """Side, kind and lane drawn for copies `rows` (int64 (R,)); no enemy if its lane has one heading the
-        other way. The spawn timer restarts either way."""
-        counters = self.counters[rows]
-        side, kind, lane = rng.uniforms(self.keys[rows], counters,
-                                        (ENEMY_SIDE_STREAM, ENEMY_KIND_STREAM, ENEMY_ROW_STREAM))
-        from_left, is_sub = side < 1 / 2, kind < 1 / 3
-        lane = 1 + (lane * LANES).astype(np.int64)  # as rng.integers(..., LANES, ENEMY_ROW_STREAM)
-        step = np.where(from_left, 1, -1)
-        movers = self.movers
-        plane = movers.plane[rows]
-        # A live mover's cell // 10 is its lane: every live mover is on the board between steps.
-        opposite = ((plane == FISH_PLANE) | (plane == SUB_PLANE)) & (movers.cell[rows] // SIDE == lane[:, None])
-        opposite &= movers.step[rows] != step[:, None]
-        free = ~any_slot(opposite)
-        movers.add(rows[free], col=np.where(from_left, 0, SIDE - 1)[free], row=lane[free], step=step[free],
-                   plane=np.where(is_sub, SUB_PLANE, FISH_PLANE)[free], period=self.move_interval[rows[free]] + 1,
-                   shot=ENEMY_SHOT_INTERVAL, birth=counters[free].astype(np.int64))
-        self.spawn_timer[rows] = self.spawn_interval[rows]
-
-    def _spawn_divers(self, rows: np.ndarray) -> None:
-        """A diver at a drawn side and lane, for copies `rows` (int64 (R,))."""
-        counters = self.counters[rows]
-        side, lane = rng.uniforms(self.keys[rows], counters, (DIVER_SIDE_STREAM, DIVER_ROW_STREAM))
-        from_left = side < 1 / 2
-        lane = 1 + (lane * LANES).astype(np.int64)
-        self.movers.add(rows, col=np.where(from_left, 0, SIDE - 1), row=lane, step=np.where(from_left, 1, -1),
-                        plane=DIVER_PLANE, period=DIVER_MOVE_INTERVAL + 1, shot=0, birth=counters.astype(np.int64))
-        self.diver_timer[rows] = DIVER_SPAWN_INTERVAL
-
-    def _act(self, actions: np.ndarray) -> None:
-        """Fire (if the cool-down is over; a FIRE that cannot shoot does nothing) or move the sub."""
-        fire = (actions == FIRE) & (self.shot_timer == 0)
-        if fire.any():
-            rows = np.flatnonzero(fire)
-            self.bullets.fire(rows, self.sub_row[rows], self.sub_col[rows], self.sub_right[rows])
-            self.shot_timer[rows] = SHOT_COOL_DOWN
-        left, right = actions == LEFT, actions == RIGHT
-        self.sub_col += right
-        self.sub_col -= left
-        np.maximum(self.sub_col, 0, out=self.sub_col)
-        np.minimum(self.sub_col, SIDE - 1, out=self.sub_col)
-        self.sub_right |= right
-        self.sub_right &= ~left
-        self.sub_row += actions == DOWN
-        self.sub_row -= actions == UP
-        np.maximum(self.sub_row, 0, out=self.sub_row)
-        np.minimum(self.sub_row, LANES, out=self.sub_row)
-
-    def _shots(self, enemy: np.ndarray, moved: np.ndarray, in_bounds: np.ndarray, cell_before: np.ndarray,
-               killed: np.ndarray) -> np.ndarray:
-        """Friendly bullets against enemies: where a bullet meets an enemy (before or after the enemies move),
-        the order-exact rules decide. Marks the dead in `killed` and drops the enemies shot before moving
-        from `enemy` (both bool (N, K), in place); returns the reward so far, int64 (N,)."""
-        reward = np.zeros(self.num_envs, dtype=np.int64)
-        bullets, movers = self.bullets, self.movers
-        if not bullets.any_alive():
-            return reward
-        older, newer = movers.spread(bullets.cell[:, 0]), movers.spread(bullets.cell[:, 1])
-        cell = movers.cell
-        near = (cell_before == older) | (cell_before == newer) | (cell == older) | (cell == newer)
-        near &= enemy
-        rows = np.flatnonzero(any_slot(near))
-        if rows.size == 0:
-            return reward
-        player = (self.sub_row[rows] * SIDE + self.sub_col[rows])[:, None]
-        landed = moved[rows] & in_bounds[rows] & (cell[rows] != player)
-        before_moving, while_moving, hits, bullet_cells = resolve_shots(
-            enemy[rows], movers.plane[rows] == SUB_PLANE, movers.birth[rows], cell_before[rows], cell[rows], landed,
-            bullets.cell[rows])
-        enemy[rows] &= ~before_moving
-        killed[rows] |= before_moving | while_moving
-        bullets.cell[rows] = bullet_cells
-        reward[rows] = hits
-        return reward
-
-    def _pick_up(self, reached: np.ndarray) -> np.ndarray:
-        """Divers the sub reached (bool (N, K)) are picked up while fewer than 6 are aboard; MinAtar goes
-        through its divers newest first, so where not all fit, the newest do. Returns the picked, bool (N, K)."""
-        movers = self.movers
-        wanted = count_slots(reached)
-        room = MAX_DIVERS - self.diver_count
-        picked = reached & movers.spread(wanted <= room).view(bool)
-        short = np.flatnonzero((wanted > room) & (room > 0))
-        if short.size:
-            # Rank the reached divers of these copies by age, newest first, and keep the first `room`.
-            birth = np.where(reached[short], movers.birth[short], -1)
-            newest_first = np.argsort(-birth, axis=1, kind="stable")
-            rank = np.empty_like(newest_first)
-            np.put_along_axis(rank, newest_first, np.arange(movers.num_slots), axis=1)
-            picked[short] = reached[short] & (rank < room[short, None])
-        self.diver_count += count_slots(picked)
-        return picked
-
-    def _subs_fire(self, enemy: np.ndarray, in_bounds: np.ndarray) -> None:
-        """Subs whose shot timer is 0 fire from their (new) cell, even one shot this step while moving; one
-        that left the board fires off it, a bullet MinAtar drops before anyone sees it."""
-        movers = self.movers
-        fires = enemy & (movers.plane == SUB_PLANE) & (movers.shot == 0)
-        movers.shot -= 1
-        movers.shot += fires * (ENEMY_SHOT_INTERVAL + 1)
-        fires &= in_bounds
-        if fires.any():
-            movers.fire(fires)
-
-    def _breathe(self, reward: np.ndarray) -> np.ndarray:
-        """Oxygen and surfacing; adds the surfacing bonus to `reward` (int64 (N,), in place). Returns
-        terminated bool (N,): out of oxygen, or surfacing without divers."""
-        terminated = self.oxygen <= 0
-        below = self.sub_row > 0
-        self.oxygen -= below
-        surfacing = ~below & ~self.surfaced
-        has_divers = self.diver_count != 0
-        terminated |= surfacing & ~has_divers
-        self.surfaced = ~below & (self.surfaced | has_divers)
-        surfacing &= has_divers
-        if surfacing.any():
-            self._surface(np.flatnonzero(surfacing), reward)
-        return terminated
-
-    def _surface(self, rows: np.ndarray, reward: np.ndarray) -> None:
-        """MinAtar's _surface for copies `rows`: the 6-diver bonus, one diver (or all six) used up, oxygen
-        refilled, and with ramping faster enemies: spawns every step sooner, moves on every other surfacing."""
-        full = self.diver_count[rows] == MAX_DIVERS
-        reward[rows] += full * (self.oxygen[rows] * 10 // MAX_OXYGEN)
-        self.diver_count[rows] = np.where(full, 0, self.diver_count[rows]) - 1
-        self.oxygen[rows] = MAX_OXYGEN
-        if not self.difficulty_ramping:
-            return
-        move, spawn, ramp = self.move_interval[rows], self.spawn_interval[rows], self.ramp_index[rows]
-        ramps = (spawn > 1) | (move > 2)
-        faster_moves = ramps & (move > 2) & (ramp % 2 == 1)
-        self.move_interval[rows] = move - faster_moves
-        self.spawn_interval[rows] = spawn - (ramps & (spawn > 1))
-        self.ramp_index[rows] = ramp + ramps
-        if faster_moves.any():
-            # Enemies already on the board take the new interval at their next move, as MinAtar's do.
-            sped_up = rows[faster_moves]
-            plane = self.movers.plane[sped_up]
-            enemies = (plane == FISH_PLANE) | (plane == SUB_PLANE)
-            period = self.movers.period[sped_up]
-            self.movers.period[sped_up] = np.where(enemies, (self.move_interval[sped_up] + 1)[:, None], period)
+        actions = self._per_copy(actions, np.int64, "actions")
+        reward = np.empty(self.num_envs, dtype=np.float32)
+        terminated = np.empty(self.num_envs, dtype=bool)
+        copies, bullets = self._copy_arrays(), self.bullets.arrays()
+        done, first = 0, True
+        while True:
+            flags, _, spread, union, gains, surfacing = self._scratch()
+            done = _step_copies(first, done, actions, self.difficulty_ramping, copies, bullets, self.movers.arrays(),
+                                flags, flags.view(np.uint64), union, spread, spread.view(np.uint64), gains,
+                                surfacing, reward, terminated)
+            if done == self.num_envs:
+                return reward, terminated
+            first = False
+            # Copy `done` lacks a free slot for a new mover; it and the later copies are still to spawn, the rest of
+            # the step to come for all. The new slots missed this step's count-down (seaquest_movers.count_down).
+            self.movers.grow()
+            self.movers.timer[:, -SLOT_BLOCK:] = -1
+            self.movers.shot[:, -SLOT_BLOCK:] = -1
 
     def observe(self) -> np.ndarray:
-        n, movers = self.num_envs, self.movers
-        obs = np.zeros((n, CHANNELS, SIDE, SIDE), dtype=np.uint8)
+        obs = np.empty((self.num_envs, CHANNELS, SIDE, SIDE), dtype=np.uint8)
+        visible, offsets = self._scratch()[:2]
         flat = obs.reshape(-1)
-        gauges = np.maximum(self.oxygen, 0) * SIDE // MAX_OXYGEN * (MAX_DIVERS + 1)
-        gauges += np.clip(self.diver_count, 0, MAX_DIVERS)
-        obs.reshape(n, -1)[:, GAUGE_START:GAUGE_END].view(GAUGE_BLOCKS.dtype)[:, 0] = GAUGE_BLOCKS[gauges]
-        player = self._base + self.sub_row * SIDE + self.sub_col
-        flat[player] = 1
-        flat[player + (SUB_BACK * PLANE + 1) - 2 * self.sub_right] = 1  # behind: left when facing right
-        # Only the few live things are written: selecting them costs less than writing every slot.
-        flying = np.flatnonzero(self.bullets.cell != DEAD_BULLET_CELL)
-        flat[self._bullet_base.reshape(-1)[flying] + self.bullets.cell.reshape(-1)[flying]] = 1
-        slot_base = self._slot_bases().reshape(-1)
-        live = np.flatnonzero(movers.plane != EMPTY_PLANE)
-        base = slot_base[live]
-        cell = movers.cell.reshape(-1)[live].astype(np.int64)
-        step = movers.step.reshape(-1)[live]
-        flat[base + movers.plane.reshape(-1)[live] + cell] = 1
-        trail = base + TRAIL_PLANE + cell - step  # the cell it came from, if that is on the board
-        flat[trail[(movers.col.reshape(-1)[live] - step).view(np.uint8) < SIDE]] = 1
-        flying = np.flatnonzero(movers.bullet_col.view(np.uint8) < SIDE)
-        flat[slot_base[flying] + BULLET_PLANE + movers.bullet_cell.reshape(-1)[flying]] = 1
+        _draw_copies(flat, flat.view(np.uint64), self._copy_arrays(), self.bullets.arrays(), self.movers.arrays(),
+                     visible, visible.view(np.uint64), offsets)
         return obs
 
-    def _slot_bases(self) -> np.ndarray:
-        """Each slot's copy offset in the flat observation, int64 (N, K) (made again when slots are added)."""
-        if self._slot_base.shape[1] != self.movers.num_slots:
-            self._slot_base = np.repeat(self._base[:, None], self.movers.num_slots, axis=1)
-        return self._slot_base
+
+@_kernel
+def _reset_copies(mask, c, b, m):
+    """`SeaquestGame.reset`: the start state in the copies where `mask`, whose counters advance by 1."""
+    for i in range(len(mask)):
+        if mask[i]:
+            c.sub_col[i], c.sub_row[i], c.sub_right[i] = START_COL, 0, False
+            c.oxygen[i], c.diver_count[i], c.shot_timer[i] = MAX_OXYGEN, 0, 0
+            c.spawn_interval[i] = c.spawn_timer[i] = INIT_SPAWN_INTERVAL
+            c.diver_timer[i] = DIVER_SPAWN_INTERVAL
+            c.move_interval[i], c.ramp_index[i], c.surfaced[i], c.score[i] = INIT_MOVE_INTERVAL, 0, True, 0
+            shots.clear(b, i)
+            movers.clear(m, i)
+            c.counters[i] += np.uint64(1)
+
+
+@_kernel
+def _step_copies(first, start, actions, ramping, c, b, m, flags, flag_words, union, spread, spread_words, gains,
+                 surfacing, reward, terminated):
+    """`SeaquestGame.step` (c: CopyArrays, b: BulletArrays, m: MoverArrays; flags... the scratch of
+    `SeaquestGame._scratch` and views of it); writes `reward` and `terminated`. Returns the number of copies, or
+    the first copy (from `start`) that needs a free mover slot it lacks, when only the copies before it have
+    spawned: the caller adds slots and calls again from there (`first` False: the timers have counted down).
+
+    MinAtar's order is spawns, the sub's move, bullets, divers, subs, enemy bullets, fish; these only meet where
+    noted in the rules called (envs/seaquest_shots.py's `resolve_shots`, envs/seaquest_movers.py's `pick_up`).
+    Each rule that every copy follows is a flat loop over all copies (or all slots), which the compiler turns
+    into vector instructions; the rarer rules (spawns, shots, pick-ups) run per copy where they apply.
+    """
+    n = len(actions)
+    if first:
+        movers.count_down(m)
+    for i in range(start, n):
+        if (c.spawn_timer[i] == 0 or c.diver_timer[i] == 0) and not _spawn(c, m, i):
+            return i
+    for i in range(n):
+        if actions[i] == FIRE and c.shot_timer[i] == 0:  # a FIRE that cannot shoot does nothing
+            shots.fire(b, i, c.sub_row[i], c.sub_col[i], c.sub_right[i])
+            c.shot_timer[i] = SHOT_COOL_DOWN
+    _move_subs(c, actions)
+    shots.move(b)
+    _spread(c, b, spread_words)
+    movers.advance(m, flags, spread)
+    movers.copy_flags(flag_words, union)
+    for i in range(n):
+        gains[i] = 0
+        if union[i] & movers.NEAR_BYTES:
+            gains[i] = shots.resolve_shots(b, m, flags, i, c.sub_row[i] * SIDE + c.sub_col[i])
+    movers.settle(m, flags, spread)
+    movers.copy_flags(flag_words, union)
+    for i in range(n):
+        terminated[i] = (union[i] & movers.HIT_BYTES) != 0
+        if union[i] & movers.REACHED_BYTES:
+            c.diver_count[i] += movers.pick_up(m, flags, i, MAX_DIVERS - c.diver_count[i])
+    _breathe(c, surfacing, terminated)
+    for i in range(n):
+        if surfacing[i]:
+            gains[i] += _surface(c, m, i, ramping)
+    for i in range(n):
+        c.spawn_timer[i] -= c.spawn_timer[i] > 0
+        c.diver_timer[i] -= c.diver_timer[i] > 0
+        c.shot_timer[i] -= c.shot_timer[i] > 0
+        c.score[i] += gains[i]
+        c.counters[i] += np.uint64(1)
+        reward[i] = gains[i]
+    return n
+
+
+@njit(cache=True, inline="always")
+def _spawn(c, m, i):
+    """MinAtar's _spawn_enemy and _spawn_diver in copy i, where their timers are 0 (an enemy first, then a
+    diver), with side, kind and lane drawn at the copy's counter. No enemy if its lane has one heading the other
+    way; the spawn timer restarts either way. Returns False, changing nothing, if the copy lacks free slots."""
+    enemy, diver = c.spawn_timer[i] == 0, c.diver_timer[i] == 0
+    key, counter = c.keys[i], c.counters[i]
+    enemy_left = is_sub = diver_left = False
+    enemy_lane = enemy_step = diver_lane = 0
+    if enemy:
+        enemy_left = rng_jit.uniform(key, counter, ENEMY_SIDE_STREAM) < 1 / 2
+        is_sub = rng_jit.uniform(key, counter, ENEMY_KIND_STREAM) < 1 / 3
+        enemy_lane = 1 + rng_jit.integers(key, counter, LANES, ENEMY_ROW_STREAM)
+        enemy_step = 1 if enemy_left else -1
+    new_enemy = enemy and not movers.lane_blocked(m, i, enemy_lane, enemy_step)
+    if diver:
+        diver_left = rng_jit.uniform(key, counter, DIVER_SIDE_STREAM) < 1 / 2
+        diver_lane = 1 + rng_jit.integers(key, counter, LANES, DIVER_ROW_STREAM)
+    if movers.free_slots(m, i) < np.int64(new_enemy) + np.int64(diver):
+        return False
+    birth = np.int64(counter)
+    if new_enemy:
+        movers.add(m, i, 0 if enemy_left else SIDE - 1, enemy_lane, enemy_step, SUB_PLANE if is_sub else FISH_PLANE,
+                   c.move_interval[i] + 1, ENEMY_SHOT_INTERVAL, birth)
+    if enemy:
+        c.spawn_timer[i] = c.spawn_interval[i]
+    if diver:
+        movers.add(m, i, 0 if diver_left else SIDE - 1, diver_lane, 1 if diver_left else -1, DIVER_PLANE,
+                   DIVER_MOVE_INTERVAL + 1, 0, birth)
+        c.diver_timer[i] = DIVER_SPAWN_INTERVAL
+    return True
+
+
+@njit(cache=True, inline="always")
+def _move_subs(c, actions):
+    """Every sub moves (LEFT and RIGHT also turn it; it stays in columns 0-9 and rows 0-8)."""
+    for i in range(len(actions)):
+        action = actions[i]
+        left, right = action == LEFT, action == RIGHT
+        c.sub_col[i] = min(max(c.sub_col[i] + np.int64(right) - np.int64(left), 0), SIDE - 1)
+        c.sub_row[i] = min(max(c.sub_row[i] + np.int64(action == DOWN) - np.int64(action == UP), 0), LANES)
+        c.sub_right[i] = (c.sub_right[i] | right) & (not left)
+
+
+@njit(cache=True, inline="always")
+def _spread(c, b, spread_words):
+    """Each copy's sub cell and its bullets' cells, which `advance` compares the movers' cells with, repeated
+    over its slots (as int8 bytes of uint64 words)."""
+    player, older, newer = spread_words[0], spread_words[1], spread_words[2]
+    for i in range(player.shape[0]):  # the first 8 slots, in a loop the compiler vectorizes
+        player[i, 0] = np.uint64((c.sub_row[i] * SIDE + c.sub_col[i]) & 0xFF) * movers.BYTES
+        older[i, 0] = np.uint64(b.cell[i, 0] & 0xFF) * movers.BYTES
+        newer[i, 0] = np.uint64(b.cell[i, 1] & 0xFF) * movers.BYTES
+    for block in range(1, player.shape[1]):
+        for i in range(player.shape[0]):
+            player[i, block], older[i, block], newer[i, block] = player[i, 0], older[i, 0], newer[i, 0]
+
+
+@njit(cache=True, inline="always")
+def _breathe(c, surfacing, terminated):
+    """Oxygen and surfacing: out of oxygen or surfacing without divers terminates (added to `terminated`);
+    `surfacing` marks the copies that surface with divers (MinAtar's _surface follows)."""
+    for i in range(len(terminated)):
+        below = c.sub_row[i] > 0
+        ended = terminated[i] | (c.oxygen[i] <= 0)
+        c.oxygen[i] -= below
+        up = (not below) & (not c.surfaced[i])
+        has_divers = c.diver_count[i] != 0
+        terminated[i] = ended | (up & (not has_divers))
+        c.surfaced[i] = (not below) & (c.surfaced[i] | has_divers)
+        surfacing[i] = up & has_divers
+
+
+@njit(cache=True, inline="always")
+def _surface(c, m, i, ramping):
+    """MinAtar's _surface in copy i: the 6-diver bonus (returned), one diver (or all six) used up, oxygen
+    refilled, and with ramping faster enemies: spawns every step sooner, moves on every other surfacing."""
+    full = c.diver_count[i] == MAX_DIVERS
+    bonus = c.oxygen[i] * 10 // MAX_OXYGEN if full else 0
+    c.diver_count[i] = (0 if full else c.diver_count[i]) - 1
+    c.oxygen[i] = MAX_OXYGEN
+    if ramping:
+        move, spawn, ramp = c.move_interval[i], c.spawn_interval[i], c.ramp_index[i]
+        if spawn > 1 or move > 2:
+            c.ramp_index[i] = ramp + 1
+            if spawn > 1:
+                c.spawn_interval[i] = spawn - 1
+            if move > 2 and ramp % 2 == 1:
+                c.move_interval[i] = move - 1
+                movers.set_enemy_period(m, i, move)  # the new interval + 1
+    return bonus
+
+
+@_kernel
+def _draw_copies(flat, words, c, b, m, visible, visible_words, offsets):
+    """`SeaquestGame.observe` into `flat`, the new observation's bytes (`words`: the same as uint64): each
+    copy's block is zeroed, then its gauges (row 9), sub, bullets and movers are set. visible, visible_words,
+    offsets: scratch for seaquest_movers.locate (which finds where every slot shows in one vectorized loop)."""
+    movers.locate(m, visible, offsets)
+    for i in range(len(c.sub_row)):
+        base, word = i * BLOCK, i * (BLOCK // 8)
+        for j in range(BLOCK // 8):
+            words[word + j] = 0
+        oxygen_cells = min(max(c.oxygen[i], 0) * SIDE // MAX_OXYGEN, SIDE)
+        words[word + _OXYGEN_WORD], words[word + _OXYGEN_WORD + 1] = _OXYGEN_WORDS[oxygen_cells]
+        divers_shown = min(max(c.diver_count[i], 0), MAX_DIVERS)
+        words[word + _DIVER_WORD], words[word + _DIVER_WORD + 1] = _DIVER_WORDS[divers_shown]
+        player = c.sub_row[i] * SIDE + c.sub_col[i]
+        movers.put(flat, base, SUB_FRONT * PLANE + player)
+        # The cell behind: left when facing right.
+        movers.put(flat, base, SUB_BACK * PLANE + player + (-1 if c.sub_right[i] else 1))
+        shots.draw(b, i, flat, base)
+        movers.draw(visible, visible_words, offsets, i, flat, base)

@@ -1,20 +1,33 @@
 """The sub's bullets in Seaquest, and who they hit where MinAtar's list order decides it.
 
-MinAtar moves its bullets and enemies one by one, in list order; a vectorized step agrees with that everywhere
-except where a bullet meets several enemies or two bullets meet one. `resolve_shots` replays the order for
-the few copies where a bullet meets an enemy at all.
+MinAtar moves its bullets and enemies one by one, in list order; that order decides who is hit where a bullet
+meets several enemies or two bullets meet one. `resolve_shots` replays it for one copy. The functions here are
+compiled by numba and called from the step and observe kernels in envs/seaquest.py.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections import namedtuple
 
-from envs.seaquest_movers import any_slot, count_slots, first_slot
+import numpy as np
+from numba import njit
+
+from envs.seaquest_movers import (
+    DEAD_BULLET_CELL,  # the cell of "no bullet": no mover is ever there
+    ENEMY,
+    KILLED,
+    MOVED,
+    NEAR,
+    SUB_PLANE,
+    cell_before,
+    on_board,
+)
 
 SIDE = 10
-# The cell of "no bullet": no mover is ever there (int8, as Movers.spread passes it on).
-DEAD_BULLET_CELL = -128
-_LAST, _NEVER = np.iinfo(np.int64).max, -1
+FRIENDLY_BULLET_PLANE = 200  # 100 * the observation channel friendly_bullet
+NOWHERE = 800  # a byte of a copy's observation block that is always 0: diver_guage row 0, column 0
+
+BulletArrays = namedtuple("BulletArrays", ("cell", "col", "step"))
 
 
 class FriendlyBullets:
@@ -30,77 +43,92 @@ class FriendlyBullets:
         self.col = np.zeros((num_envs, 2), dtype=np.int64)
         self.step = np.ones((num_envs, 2), dtype=np.int64)
 
-    def any_alive(self) -> bool:
-        return bool((self.cell != DEAD_BULLET_CELL).any())
-
-    def clear(self, copies: np.ndarray) -> None:
-        """Remove the bullets of the copies where `copies` (bool (N,))."""
-        self.cell[copies] = DEAD_BULLET_CELL
-
-    def fire(self, rows: np.ndarray, row: np.ndarray, col: np.ndarray, right: np.ndarray) -> None:
-        """A new bullet in copies `rows` (int64 (R,)) at (row, col), heading right where `right` (all (R,)).
-        The newer bullet, if any, becomes the older one (whose slot is free then; see the class doc)."""
-        newer_alive = self.cell[rows, 1] != DEAD_BULLET_CELL
-        for field in (self.cell, self.col, self.step):
-            field[rows, 0] = np.where(newer_alive, field[rows, 1], field[rows, 0])
-        self.cell[rows, 1] = row * SIDE + col
-        self.col[rows, 1] = col
-        self.step[rows, 1] = np.where(right, 1, -1)
-
-    def move(self) -> None:
-        """Every bullet flies one cell; those leaving the board are gone."""
-        alive = self.cell != DEAD_BULLET_CELL
-        delta = self.step * alive
-        self.col += delta
-        self.cell += delta
-        gone = alive & ((self.col < 0) | (self.col >= SIDE))
-        self.cell += gone * (DEAD_BULLET_CELL - self.cell)
+    def arrays(self) -> BulletArrays:
+        """The fields, as the compiled rules take them."""
+        return BulletArrays(self.cell, self.col, self.step)
 
 
-def resolve_shots(enemy: np.ndarray, is_sub: np.ndarray, birth: np.ndarray, cell_before: np.ndarray,
-                  cell_after: np.ndarray, landed: np.ndarray, bullet_cells: np.ndarray):
-    """MinAtar's bullet hits, in its order, for R copies.
+@njit(cache=True, inline="always")
+def clear(b, i):
+    """Remove the bullets of copy i."""
+    b.cell[i, 0] = b.cell[i, 1] = DEAD_BULLET_CELL
 
-    enemy, is_sub: bool (R, K), the live enemies and which are subs; birth: int64 (R, K) (older = smaller);
-    cell_before, cell_after: int (R, K) the enemies' cells before and after this step's move; landed: bool
-    (R, K), the enemies that moved onto a board cell other than the sub's (only they check for bullets when
-    moving); bullet_cells: int64 (R, 2), after the bullets moved (slot 0 the older bullet).
 
-    First MinAtar's bullet loop, newest bullet first: each hits the oldest fish in its cell, else the oldest
-    sub there. Then its subs loop and its fish loop, newest enemy first: an enemy that landed on a bullet takes
-    the oldest bullet in that cell; so each bullet, oldest first, is taken by the newest enemy landing on it.
-    Returns (shot before moving, shot while moving: bool (R, K), hits int64 (R,), bullet cells after).
+@njit(cache=True, inline="always")
+def fire(b, i, row, col, right):
+    """A new bullet in copy i at (row, col), heading right if `right`. The newer bullet, if any, becomes the
+    older one (whose slot is free then; see FriendlyBullets)."""
+    if b.cell[i, 1] != DEAD_BULLET_CELL:
+        b.cell[i, 0], b.col[i, 0], b.step[i, 0] = b.cell[i, 1], b.col[i, 1], b.step[i, 1]
+    b.cell[i, 1] = row * SIDE + col
+    b.col[i, 1] = col
+    b.step[i, 1] = 1 if right else -1
+
+
+@njit(cache=True, inline="always")
+def move(b):
+    """Every bullet flies one cell; those leaving the board are gone (a flat loop over all copies' bullets,
+    arithmetic rather than branches)."""
+    cell, col, step = b.cell.reshape(-1), b.col.reshape(-1), b.step.reshape(-1)
+    for j in range(cell.size):
+        delta = step[j] * (cell[j] != DEAD_BULLET_CELL)
+        col[j] += delta
+        cell[j] = cell[j] + delta if on_board(col[j]) else DEAD_BULLET_CELL
+
+
+@njit(cache=True, inline="always")
+def _take(b, flags, i, k, bullet, lost):
+    """Enemy slot k takes bullet `bullet`: both are gone; the slot loses the flags `lost`."""
+    flags[i, k] = (flags[i, k] & ~lost) | KILLED
+    b.cell[i, bullet] = DEAD_BULLET_CELL
+
+
+@njit(cache=True, inline="always")
+def resolve_shots(b, m, flags, i, player):
+    """MinAtar's bullet hits in copy i, in its order, after the bullets and the movers (m: MoverArrays) moved;
+    `flags` are the movers' (envs/seaquest_movers.py): only the enemies NEAR a bullet can be hit. `player` is the
+    sub's cell. Returns how many hit.
+
+    First MinAtar's bullet loop, newest bullet first: each hits the oldest fish in its cell (where the enemies
+    were before moving), else the oldest sub there; those enemies are shot before moving (they lose ENEMY: they
+    neither touch the sub nor fire). Then its subs loop and its fish loop, newest enemy first: an enemy that
+    moved onto a board cell other than the sub's takes the oldest bullet in that cell; so each bullet, oldest
+    first, is taken by the newest enemy landing on it. Every enemy hit is KILLED and no longer NEAR.
     """
-    enemy = enemy.copy()
-    bullet_cells = bullet_cells.copy()
-    before_moving, while_moving = np.zeros_like(enemy), np.zeros_like(enemy)
-    hits = np.zeros(len(enemy), dtype=np.int64)
-    rows = np.arange(len(enemy))
-
-    def take(targets: np.ndarray, bullet: int, oldest: bool, shot: np.ndarray) -> None:
-        if not targets.any():
-            return
-        count = count_slots(targets)
-        hit = count > 0
-        slot = first_slot(targets)
-        several = np.flatnonzero(count > 1)  # only there does the order matter
-        if several.size:
-            if oldest:
-                slot[several] = np.where(targets[several], birth[several], _LAST).argmin(axis=1)
-            else:
-                slot[several] = np.where(targets[several], birth[several], _NEVER).argmax(axis=1)
-        shot[rows[hit], slot[hit]] = True
-        enemy[rows[hit], slot[hit]] = False
-        bullet_cells[hit, bullet] = DEAD_BULLET_CELL
-        hits[hit] += 1
-
+    hits = 0
+    slots = m.plane.shape[1]
     for bullet in (1, 0):
-        there = enemy & (cell_before == bullet_cells[:, bullet, None])
-        fish = there & ~is_sub
-        subs = there & is_sub
-        subs[any_slot(fish)] = False
-        take(fish | subs, bullet, True, before_moving)
-    for kind in (is_sub, ~is_sub):
+        bullet_cell = b.cell[i, bullet]
+        target, target_is_sub = -1, True
+        for k in range(slots):
+            if flags[i, k] & NEAR and cell_before(m, flags, i, k) == bullet_cell:
+                is_sub = m.plane[i, k] == SUB_PLANE
+                if target < 0 or (target_is_sub and not is_sub) or (
+                        is_sub == target_is_sub and m.birth[i, k] < m.birth[i, target]):
+                    target, target_is_sub = k, is_sub
+        if target >= 0:
+            _take(b, flags, i, target, bullet, ENEMY | NEAR)
+            hits += 1
+    for subs in (True, False):
         for bullet in (0, 1):
-            take(enemy & kind & landed & (cell_after == bullet_cells[:, bullet, None]), bullet, False, while_moving)
-    return before_moving, while_moving, hits, bullet_cells
+            bullet_cell = b.cell[i, bullet]
+            target = -1
+            for k in range(slots):
+                if (flags[i, k] & NEAR and flags[i, k] & MOVED and (m.plane[i, k] == SUB_PLANE) == subs
+                        and m.cell[i, k] == bullet_cell and m.cell[i, k] != player and on_board(m.col[i, k])
+                        and (target < 0 or m.birth[i, k] > m.birth[i, target])):
+                    target = k
+            if target >= 0:
+                _take(b, flags, i, target, bullet, NEAR)
+                hits += 1
+    return hits
+
+
+@njit(cache=True, inline="always")
+def draw(b, i, flat, base):
+    """Copy i's bullets into its observation block at `base` of the flat observation. Without a branch: a dead
+    bullet writes 0 to byte NOWHERE of the block instead."""
+    for j in range(2):
+        cell = b.cell[i, j]
+        alive = (0 <= cell) & (cell < SIDE * SIDE)
+        flat[base + (FRIENDLY_BULLET_PLANE + cell if alive else NOWHERE)] = alive

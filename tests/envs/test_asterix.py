@@ -32,9 +32,9 @@ def asterix_with(player, entities=(), move_timer=5, spawn_timer=10, ramping=Fals
     game.player_cell[0] = player[0] * 10 + player[1]
     for row, col, direction, gold in entities:
         plane = GOLD if gold else ENEMY
-        game.ent_x[row - 1, 0], game.ent_dir[row - 1, 0] = col, direction
-        game.ent_obs[row - 1, 0] = plane * 100 + row * 10 + col
-        game.ent_trail[row - 1, 0] = (TRAIL - plane) * 100 - direction
+        game.ent_x[0, row - 1], game.ent_dir[0, row - 1] = col, direction
+        game.ent_obs[0, row - 1] = plane * 100 + row * 10 + col
+        game.ent_trail[0, row - 1] = (TRAIL - plane) * 100 - direction
     game.move_timer[0], game.spawn_timer[0] = move_timer, spawn_timer
     return game
 
@@ -146,3 +146,33 @@ def test_matches_minatar_over_ten_thousand_steps(ramping):
     assert counts["steps"] >= 10_000 and counts["terminations"] >= 5 and counts["reward"] > 100, counts
     # With ramping the games reach full speed (spawn and move every step: ramp index 9).
     assert furthest["ramp_index"] == (9 if ramping else 0)
+
+
+def test_restart_sets_the_last_action_back_and_reset_does_not():
+    game = AsterixGame(3)
+    game.last_action[:] = RIGHT
+    counters = game.counters.copy()
+    game.reset(np.array([True, False, False]))
+    game.restart(np.array([False, True, False]))
+    assert game.last_action.tolist() == [RIGHT, NOOP, RIGHT]
+    assert (game.counters - counters).tolist() == [1, 1, 0]
+    with pytest.raises(ValueError, match=r"mask must have shape \(3,\)"):
+        game.reset(np.ones(4, dtype=bool))
+
+
+def test_step_and_observe_are_total_on_any_state():
+    """Arbitrary values in every state array (not reachable by play) must not crash or index out of range."""
+    rng = np.random.default_rng(0)
+    game = AsterixGame(64)
+    for name in ("ent_x", "ent_dir", "ent_obs", "ent_trail", "spawn_speed", "spawn_timer", "move_speed",
+                 "move_timer", "ramp_timer", "ramp_index", "player_cell"):
+        array = getattr(game, name)
+        info = np.iinfo(array.dtype)
+        array[...] = rng.integers(max(info.min, -(2**20)), min(info.max, 2**20), size=array.shape, endpoint=True)
+    for _ in range(50):
+        reward, terminated = game.step(rng.integers(0, 5, size=64))
+        assert reward.dtype == np.float32 and terminated.dtype == np.bool_
+        assert ((game.player_cell >= 10) & (game.player_cell < 90)).all()  # rows 1-8
+        obs = game.observe()
+        assert obs.shape == (64, 4, 10, 10) and obs.max() <= 1
+        assert (obs.reshape(64, -1)[np.arange(64), game.player_cell] == 1).all()

@@ -140,6 +140,30 @@ def test_paddle_stops_at_the_walls():
     assert game.paddle_col[0] == 9
 
 
+def test_observation_of_every_brick_alone_and_of_neighbouring_copies():
+    """Each brick bit shows as its own cell (the compiled observe writes the wall 8 cells at a time), and
+    copies' planes do not leak into each other, at copy counts on both sides of a vector width."""
+    for num_copies in (1, 5, 33):
+        game = BreakoutGame(num_copies)
+        copies = np.arange(num_copies)
+        game.ball_cell[:] = game.trail_cell[:] = 40 + copies % 60
+        game.trail_cell[:] += 1
+        game.paddle_col[:] = copies % 10
+        for bit in range(30):
+            game.bricks[:] = np.uint32(1) << np.uint32((bit + copies) % 30)
+            obs = game.observe()
+            assert obs.shape == (num_copies, 4, 10, 10) and obs.dtype == np.uint8
+            for i in range(num_copies):
+                expected = np.zeros((4, 10, 10), dtype=np.uint8)
+                expected[0, 9, i % 10] = 1
+                expected[1].flat[40 + i % 60] = 1
+                expected[2].flat[41 + i % 60] = 1
+                brick = (bit + i) % 30
+                expected[3, 1 + brick // 10, brick % 10] = 1
+                assert np.array_equal(obs[i], expected), (num_copies, i, bit)
+    game.bricks[:] = (1 << 30) - 1
+    assert (game.observe()[:, 3, 1:4] == 1).all()
+
 class ReferenceBreakout:
     """MinAtar Breakout for one board, written with plain Python and (row step, col step) directions."""
 

@@ -33,8 +33,8 @@ def freeway_with(chicken_row=9, cars=(), move_timer=0) -> FreewayGame:
     placed = {row: (col, speed) for row, col, speed in cars}
     for row in range(1, 9):
         col, speed = placed.get(row, (9, 5))
-        game.car_x[row - 1, 0], game.car_step[row - 1, 0] = col, np.sign(speed)
-        game.car_period[row - 1, 0] = game.car_timer[row - 1, 0] = abs(speed)
+        game.car_x[0, row - 1], game.car_step[0, row - 1] = col, np.sign(speed)
+        game.car_period[0, row - 1] = game.car_timer[0, row - 1] = abs(speed)
     return game
 
 
@@ -62,7 +62,7 @@ def test_chicken_moves_at_most_once_every_three_steps_and_scores_at_the_top():
 
 def test_cars_move_every_speed_steps_wrap_around_and_show_their_speed_in_the_trail_channel():
     game = freeway_with(cars=[(3, 9, 1), (5, 0, -3)])
-    game.car_timer[2, 0] = game.car_timer[4, 0] = 0  # both move on the next step
+    game.car_timer[0, 2] = game.car_timer[0, 4] = 0  # both move on the next step
     step(game)
     assert {(3, 0), (5, 9)} <= cells(game, CAR)  # wrapped around
     assert cells(game, 1 + 1) == {(3, 9)} and (5, 0) in cells(game, 1 + 3)  # the cell behind, by speed
@@ -77,11 +77,11 @@ def test_a_car_on_the_chicken_before_or_after_it_moves_sends_it_back_down():
     game = freeway_with(chicken_row=4, cars=[(4, 4, 2)])
     assert step(game) == (0.0, False) and int(game.chicken_row[0]) == 9  # the car was there already
     game = freeway_with(chicken_row=4, cars=[(4, 3, 1)])
-    game.car_timer[3, 0] = 0
+    game.car_timer[0, 3] = 0
     step(game)
     assert int(game.chicken_row[0]) == 9  # the car drove onto the chicken
     game = freeway_with(chicken_row=5, cars=[(4, 3, 1)])
-    game.car_timer[3, 0] = 0
+    game.car_timer[0, 3] = 0
     step(game, UP)
     assert int(game.chicken_row[0]) == 9  # the chicken stepped into the car's way
 

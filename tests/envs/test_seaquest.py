@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -225,6 +227,50 @@ def test_more_movers_than_slots_adds_slots():
     assert game.movers.num_slots >= 16
     for action in (DOWN, FIRE, DOWN, LEFT, NOOP):
         step_both(game, reference, action)
+
+
+@pytest.mark.parametrize("crowded", [0, 1, 2])
+def test_a_copy_short_of_slots_adds_them_for_all_and_every_copy_steps_as_it_would_alone(crowded):
+    # The step kernel stops at the crowded copy, slots are added, and it goes on from there: the copies before
+    # and after it must step exactly as single games do (their new slots stay free).
+    def crowd(game: SeaquestGame, i: int) -> None:  # fish in every slot of copy i; both spawns due
+        movers = game.movers
+        for k in range(movers.num_slots):
+            row = 1 + k % 8
+            movers.col[i, k], movers.cell[i, k], movers.step[i, k] = 0, row * 10, 1
+            movers.timer[i, k], movers.period[i, k], movers.shot[i, k] = k % 3, 6, 5
+            movers.plane[i, k], movers.birth[i, k] = FISH_PLANE, k
+        game.spawn_timer[i] = game.diver_timer[i] = 0
+
+    keys = np.array([3, 5, 7], dtype=np.uint64)
+    batch = SeaquestGame(3)
+    batch.seed(np.ones(3, dtype=bool), keys)
+    batch.reset(np.ones(3, dtype=bool))
+    crowd(batch, crowded)
+    alone = []
+    for i in range(3):
+        game = SeaquestGame(1)
+        game.seed(np.ones(1, dtype=bool), keys[i:i + 1])
+        game.reset(np.ones(1, dtype=bool))
+        if i == crowded:
+            crowd(game, 0)
+        alone.append(game)
+    actions = np.random.default_rng(crowded).integers(0, 6, (30, 3))
+    for t, step_actions in enumerate(actions):
+        reward, terminated = batch.step(step_actions)
+        observation = batch.observe()
+        assert batch.movers.num_slots == 16
+        for i, game in enumerate(alone):
+            expected = game.step(step_actions[i:i + 1])
+            assert (reward[i], terminated[i]) == (expected[0][0], expected[1][0]), (t, i)
+            assert np.array_equal(observation[i], game.observe()[0]), (t, i)
+            for name in game.state_arrays():  # the movers' slot counts differ: compared below
+                if not name.startswith("movers."):
+                    assert np.array_equal(attrgetter(name)(batch)[i], attrgetter(name)(game)[0]), (t, i, name)
+            slots = game.movers.num_slots
+            for name in game.movers.arrays()._fields:
+                assert np.array_equal(getattr(batch.movers, name)[i, :slots], getattr(game.movers, name)[0]), name
+            assert (batch.movers.plane[i, slots:] == seaquest.movers.EMPTY_PLANE).all()
 
 
 # ----------------------------------------------------------------------------- against minatar, long runs

@@ -9,7 +9,9 @@ import pytest
 
 import envs  # noqa: F401  (registers the mdparcade ids)
 
-IDS = ["mdparcade/Catch-v0", "mdparcade/Breakout-v0", "mdparcade/Snake-v0", "mdparcade/FrozenLake8x8-v0"]
+GAME_IDS = ["mdparcade/Catch-v0", "mdparcade/Breakout-v0", "mdparcade/Snake-v0", "mdparcade/Asterix-v0",
+            "mdparcade/Freeway-v0", "mdparcade/Seaquest-v0", "mdparcade/SpaceInvaders-v0"]
+IDS = GAME_IDS + ["mdparcade/FrozenLake8x8-v0"]
 
 
 def vector(env_id: str, n: int):
@@ -55,3 +57,25 @@ def test_game_state_holds_the_public_per_copy_arrays_only():
     assert not any(name.startswith("_") for name in names)
     with pytest.raises(ValueError, match="game state holds"):
         vec.unwrapped.game.load_state_dict({"keys": np.zeros(3, dtype=np.uint64)})
+
+
+@pytest.mark.parametrize("env_id", GAME_IDS)
+def test_every_public_array_of_a_game_is_per_copy_state(env_id):
+    # An array with the copies on another axis (say (cars, N)) would silently miss from checkpoints.
+    game = vector(env_id, 3).unwrapped.game
+    owners = [("", game)] + [(holder + ".", getattr(game, holder)) for holder in game.state_holders]
+    public = {prefix + name for prefix, owner in owners for name, value in vars(owner).items()
+              if isinstance(value, np.ndarray) and not name.startswith("_")}
+    assert public == set(game.state_arrays())
+
+
+def test_a_seaquest_checkpoint_holds_its_movers_and_restores_their_slot_count():
+    from envs.seaquest import SeaquestGame
+
+    game, other = SeaquestGame(2), SeaquestGame(2)
+    game.movers.grow()
+    game.movers.col[1, 9] = 4
+    state = game.state_dict()
+    assert state["movers.col"].shape == (2, 16) and "bullets.cell" in state
+    other.load_state_dict(state)
+    assert other.movers.num_slots == 16 and other.movers.col[1, 9] == 4
