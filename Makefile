@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e .
+	$(PY) -m envs.compile_games
 	touch $(STAMP)
 
 # ... and the dev extra on top (pytest, ruff, Ray, MkDocs, minatar, ...) for the tests and the docs.

@@ -299,3 +299,13 @@ def test_the_frame_shows_the_score_under_the_board(env_id):
     assert np.array_equal(after[:board_px], before[:board_px])  # the board is unchanged
     assert not np.array_equal(after[board_px:], before[board_px:])  # the score bar now reads 37
     assert env.step(0)[4]["score"] == int(game.score[0])
+
+
+def test_compile_games_plays_each_compiled_game_and_reports_it(capsys):
+    from envs import compile_games
+
+    assert compile_games.main(["mdparcade/Freeway-v0"]) == 0
+    assert capsys.readouterr().out.startswith("mdparcade/Freeway-v0: ready in ")
+    # Every compiled game is in the default list (a game compiled later must be added to it).
+    names = ("Breakout", "Asterix", "Freeway", "Seaquest")
+    assert set(compile_games.COMPILED_IDS) == {f"mdparcade/{name}-v0" for name in names}
