@@ -261,12 +261,13 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
         bool (N,), and an empty info dict."""
         actions = self._check_actions(actions)
         reward, terminated = self.game.act(actions)
+        bookkeeping = autoreset.for_game(self.game)
         if self._needs_reset.any():
-            autoreset.rewind_counters(self._needs_reset, self.game.counters)
+            bookkeeping.rewind_counters(self._needs_reset, self.game.counters)
             self.game.restart(self._needs_reset)
         truncated = np.empty(self.num_envs, dtype=bool)
-        autoreset.finish_step(self._needs_reset, reward, terminated, truncated, self.episode_steps,
-                              self.max_episode_steps or 0)
+        bookkeeping.finish_step(self._needs_reset, reward, terminated, truncated, self.episode_steps,
+                                self.max_episode_steps or 0)
         if self.render_mode == "human":
             self.render()
         return self.game.observe(), reward, terminated, truncated, {}

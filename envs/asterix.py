@@ -209,6 +209,7 @@ class AsterixGame(BatchedGame):
     channel_names = ("player", "enemy", "trail", "gold")
     channel_colors = ((80, 200, 255), (230, 60, 60), (120, 120, 150), (250, 210, 60))
     render_fps = 8
+    compiled = True
 
     def __init__(self, num_envs: int = 1, sticky_action_prob: float = 0.0, difficulty_ramping: bool = True):
         super().__init__(num_envs, SIDE, SIDE, sticky_action_prob)

@@ -1,36 +1,65 @@
-"""The vector env's per-copy bookkeeping around a step, compiled by numba: at thousands of copies, a handful of
-numpy calls on (N,) arrays costs as much as a compiled game's whole step.
+"""The vector env's per-copy bookkeeping around a step (`GameVectorEnv.step`, envs/arcade.py), and sticky
+actions (`BatchedGame.act`), in numpy.
 
-Used by `GameVectorEnv.step` (envs/arcade.py) in this order: `rewind_counters`, the game's `restart` of the
+envs/autoreset_jit.py has the same functions compiled by numba, for the games whose rules are compiled: at
+thousands of copies its one loop costs less than these numpy calls, but loading numba costs a process about a
+second, which a numpy game (Catch, Snake, Space Invaders) should not pay. `for_game` picks the module.
+Order in a step: `sticky_actions` (in `act`), the game's step, `rewind_counters`, the game's `restart` of the
 copies that ended on the previous step, then `finish_step`.
 """
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
+
 import numpy as np
-from numba import njit
+
+from envs import rng
+
+# The envs.rng stream of the sticky-action draw; the games' own draws use streams below it.
+STICKY_ACTION_STREAM = 1000
 
 
-@njit(cache=True)
+def for_game(game) -> ModuleType:
+    """envs.autoreset_jit for a game whose class sets `compiled`, else this module."""
+    if not game.compiled:
+        return sys.modules[__name__]
+    from envs import autoreset_jit
+
+    return autoreset_jit
+
+
+def sticky_actions(actions, last_action, keys, counters, below, always):
+    """The actions played: copy i repeats last_action[i] where its draw's 64 bits are below `below` (uint64) or
+    `always`, else plays actions[i]; last_action becomes them. A new array (`actions` is not modified)."""
+    if always:
+        played = last_action.copy()
+    elif len(actions) == 1:  # the scalar hash (same bits) costs a tenth of the array one for one copy
+        repeat = rng.bits_scalar(int(keys[0]), int(counters[0]), STICKY_ACTION_STREAM) < int(below)
+        played = last_action.copy() if repeat else actions.copy()
+    else:
+        played = np.where(rng.bits(keys, counters, STICKY_ACTION_STREAM) < below, last_action, actions)
+    np.copyto(last_action, played)
+    return played
+
+
 def rewind_counters(needs_reset, counters):
     """Undo the step's counter advance (exactly 1, by the BatchedGame contract) of the copies about to reset,
     so that their reset draws what a single env's reset() draws."""
-    for i in range(needs_reset.shape[0]):
-        if needs_reset[i]:
-            counters[i] -= np.uint64(1)
+    counters[needs_reset] -= np.uint64(1)
 
 
-@njit(cache=True)
 def finish_step(needs_reset, reward, terminated, truncated, episode_steps, max_episode_steps):
     """After the step (and the restart of the copies in `needs_reset`): a restarted copy reports reward 0, not
     terminated, step 0; every other copy counts the step. Then truncation (at `max_episode_steps`; 0: none)
     and the next step's `needs_reset`. Arrays are (N,) and edited in place."""
-    for i in range(needs_reset.shape[0]):
-        if needs_reset[i]:
-            reward[i] = 0.0
-            terminated[i] = False
-            episode_steps[i] = 0
-        else:
-            episode_steps[i] += 1
-        truncated[i] = max_episode_steps > 0 and episode_steps[i] >= max_episode_steps
-        needs_reset[i] = terminated[i] or truncated[i]
+    episode_steps += 1
+    reward[needs_reset] = 0.0
+    terminated[needs_reset] = False
+    episode_steps[needs_reset] = 0
+    if max_episode_steps > 0:
+        np.greater_equal(episode_steps, max_episode_steps, out=truncated)
+    else:
+        truncated.fill(False)
+    np.logical_or(terminated, truncated, out=needs_reset)

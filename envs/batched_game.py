@@ -11,26 +11,13 @@ from numbers import Real
 from operator import attrgetter
 
 import numpy as np
-from numba import njit
 
-from envs import rng_jit
+from envs import autoreset
 
 # The envs.rng stream of the sticky-action draw (`BatchedGame.act`); the games' own draws use streams below it.
-STICKY_ACTION_STREAM = 1000
+STICKY_ACTION_STREAM = autoreset.STICKY_ACTION_STREAM
 # Names of the action that does nothing; a copy's sticky last action starts as it.
 NOOP_ACTION_NAMES = ("NOOP", "STAY", "STRAIGHT")
-
-
-@njit(cache=True)
-def _sticky_actions(actions, last_action, keys, counters, below, always):
-    """The actions played: copy i repeats last_action[i] where its draw's 64 bits are below `below` (or
-    `always`), else plays actions[i]; last_action becomes them. A new array (`actions` is not modified)."""
-    played = np.empty_like(actions)
-    for i in range(actions.shape[0]):
-        repeat = always or rng_jit.bits(keys[i], counters[i], STICKY_ACTION_STREAM) < below
-        played[i] = last_action[i] if repeat else actions[i]
-        last_action[i] = played[i]
-    return played
 
 
 def noop_action(action_meanings: tuple[str, ...]) -> int | None:
@@ -103,6 +90,9 @@ class BatchedGame(ABC):
     observation_high: int = 1
     #: Steps per second when a person plays it (the env's metadata["render_fps"]).
     render_fps: int = 10
+    #: Whether the game's rules are numba-compiled: then the sticky actions and the vector env's bookkeeping
+    #: are too (envs/autoreset_jit.py); a numpy game keeps numba unloaded (envs/autoreset.py).
+    compiled: bool = False
     #: Attributes holding more per-copy state arrays (objects whose public ndarray attributes have N rows).
     state_holders: tuple[str, ...] = ()
 
@@ -150,8 +140,9 @@ class BatchedGame(ABC):
         step; none is made when the probability is 0. Returns what `step` returns.
         """
         if self._sticky_below:
-            actions = _sticky_actions(actions, self.last_action, self.keys, self.counters,
-                                      np.uint64(min(self._sticky_below, 2**64 - 1)), self._sticky_below >= 2**64)
+            actions = autoreset.for_game(self).sticky_actions(actions, self.last_action, self.keys, self.counters,
+                                                              np.uint64(min(self._sticky_below, 2**64 - 1)),
+                                                              self._sticky_below >= 2**64)
         else:
             np.copyto(self.last_action, actions)
         return self.step(actions)

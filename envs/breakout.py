@@ -176,6 +176,7 @@ class BreakoutGame(BatchedGame):
     channel_names = ("paddle", "ball", "trail", "brick")
     channel_colors = ((80, 200, 255), (255, 255, 255), (120, 120, 150), (230, 90, 60))
     render_fps = 8
+    compiled = True
 
     def __init__(self, num_envs: int = 1, sticky_action_prob: float = 0.0):
         super().__init__(num_envs, SIDE, SIDE, sticky_action_prob)

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs  # noqa: F401  (registers the ids)
-from envs import autoreset
+from envs import autoreset_jit
 
 COMPILED_IDS = ("mdparcade/Breakout-v0", "mdparcade/Asterix-v0", "mdparcade/Freeway-v0", "mdparcade/Seaquest-v0")
 
@@ -40,7 +40,7 @@ def compile_game(env_id: str, steps: int = 3) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ids", nargs="*", default=list(COMPILED_IDS), help="env ids (default: the compiled games)")
-    autoreset.rewind_counters(np.zeros(1, dtype=bool), np.zeros(1, dtype=np.uint64))  # runs only at a reset
+    autoreset_jit.rewind_counters(np.zeros(1, dtype=bool), np.zeros(1, dtype=np.uint64))  # runs only at a reset
     for env_id in parser.parse_args(argv).ids:
         print(f"{env_id}: ready in {compile_game(env_id):.1f} s", flush=True)
     return 0

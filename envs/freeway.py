@@ -130,6 +130,7 @@ class FreewayGame(BatchedGame):
     channel_colors = ((250, 220, 60), (230, 60, 60), (170, 120, 120), (150, 110, 120), (130, 100, 125),
                       (110, 90, 130), (90, 80, 135))
     render_fps = 10
+    compiled = True
 
     def __init__(self, num_envs: int = 1, sticky_action_prob: float = 0.0):
         super().__init__(num_envs, SIDE, SIDE, sticky_action_prob)

@@ -114,6 +114,7 @@ class SeaquestGame(BatchedGame):
     channel_colors = ((255, 220, 60), (200, 170, 40), (255, 255, 255), (70, 90, 120), (255, 90, 70), (90, 200, 255),
                       (220, 80, 220), (80, 220, 120), (120, 160, 255), (250, 160, 200))
     render_fps = 8
+    compiled = True
     state_holders = ("bullets", "movers")
 
     def __init__(self, num_envs: int = 1, sticky_action_prob: float = 0.0, difficulty_ramping: bool = True):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import subprocess
+import sys
 import warnings
 
 import gymnasium as gym
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401  (registers the ids)
+from envs import rng
 from envs.arcade import GameEnv, GameVectorEnv, resolve_game
 from envs.arcade_render import BACKGROUND, BOARD_GAP_PX, CELL_PX, SCORE_BAR_PX
 from envs.catch import CatchGame
@@ -318,3 +321,37 @@ def test_compile_games_plays_each_compiled_game_and_reports_it(capsys):
 
     expected = {entry["id"] for entry in REGISTRY if compiled(entry["kwargs"]["game"])}
     assert set(compile_games.COMPILED_IDS) == expected and len(expected) == 4
+
+
+def test_compiled_and_numpy_bookkeeping_agree():
+    from envs import autoreset, autoreset_jit
+
+    gen = np.random.default_rng(0)
+    for n in (1, 7, 300):
+        for limit in (0, 3):
+            keys, counters = rng.seed_to_keys(n, n), gen.integers(0, 2**40, n).astype(np.uint64)
+            actions, last = gen.integers(0, 4, n), gen.integers(0, 4, n)
+            step_state = (gen.random(n) < 0.3, gen.random(n).astype(np.float32), gen.random(n) < 0.2,
+                          np.zeros(n, dtype=bool), gen.integers(0, 5, n))
+            results = []
+            for module in (autoreset, autoreset_jit):
+                state = [array.copy() for array in step_state]
+                lasts, my_counters = [last.copy() for _ in range(3)], counters.copy()
+                played = [module.sticky_actions(actions, my_last, keys, counters, np.uint64(below), always)
+                          for my_last, (below, always) in zip(lasts, ((2**62, False), (2**63, False), (0, True)))]
+                module.rewind_counters(state[0], my_counters)
+                module.finish_step(*state, limit)
+                results.append(state + played + lasts + [my_counters])
+            for numpy_array, compiled_array in zip(*results):
+                np.testing.assert_array_equal(numpy_array, compiled_array)
+    assert not np.array_equal(results[0][5], results[0][6])  # the two probabilities repeat different copies
+
+
+def test_a_numpy_game_does_not_load_numba():
+    code = ("import sys, gymnasium as gym, numpy as np, envs\n"
+            "env = gym.make_vec('mdparcade/SpaceInvaders-v0', num_envs=3, vectorization_mode='vector_entry_point')\n"
+            "env.reset(seed=0)\n"
+            "for _ in range(50): env.step(np.zeros(3, dtype=np.int64))\n"
+            "print('numba' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

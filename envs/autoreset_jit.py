@@ -1,0 +1,49 @@
+"""envs/autoreset.py's functions compiled by numba, for the games whose rules are compiled: at thousands of
+copies, a handful of numpy calls on (N,) arrays costs as much as such a game's whole step. Each equals its numpy
+twin (tests/envs/test_arcade.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from envs import rng_jit
+from envs.autoreset import STICKY_ACTION_STREAM
+
+
+@njit(cache=True)
+def sticky_actions(actions, last_action, keys, counters, below, always):
+    """The actions played: copy i repeats last_action[i] where its draw's 64 bits are below `below` (uint64) or
+    `always`, else plays actions[i]; last_action becomes them. A new array (`actions` is not modified)."""
+    played = np.empty_like(actions)
+    for i in range(actions.shape[0]):
+        repeat = always or rng_jit.bits(keys[i], counters[i], STICKY_ACTION_STREAM) < below
+        played[i] = last_action[i] if repeat else actions[i]
+        last_action[i] = played[i]
+    return played
+
+
+@njit(cache=True)
+def rewind_counters(needs_reset, counters):
+    """Undo the step's counter advance (exactly 1, by the BatchedGame contract) of the copies about to reset,
+    so that their reset draws what a single env's reset() draws."""
+    for i in range(needs_reset.shape[0]):
+        if needs_reset[i]:
+            counters[i] -= np.uint64(1)
+
+
+@njit(cache=True)
+def finish_step(needs_reset, reward, terminated, truncated, episode_steps, max_episode_steps):
+    """After the step (and the restart of the copies in `needs_reset`): a restarted copy reports reward 0, not
+    terminated, step 0; every other copy counts the step. Then truncation (at `max_episode_steps`; 0: none)
+    and the next step's `needs_reset`. Arrays are (N,) and edited in place."""
+    for i in range(needs_reset.shape[0]):
+        if needs_reset[i]:
+            reward[i] = 0.0
+            terminated[i] = False
+            episode_steps[i] = 0
+        else:
+            episode_steps[i] += 1
+        truncated[i] = max_episode_steps > 0 and episode_steps[i] >= max_episode_steps
+        needs_reset[i] = terminated[i] or truncated[i]
