@@ -17,9 +17,6 @@ import numpy as np
 
 from envs import rng
 
-# The envs.rng stream of the sticky-action draw; the games' own draws use streams below it.
-STICKY_ACTION_STREAM = 1000
-
 
 def for_game(game) -> ModuleType:
     """envs.autoreset_jit for a game whose class sets `compiled`, else this module."""
@@ -30,16 +27,17 @@ def for_game(game) -> ModuleType:
     return autoreset_jit
 
 
-def sticky_actions(actions, last_action, keys, counters, below, always):
-    """The actions played: copy i repeats last_action[i] where its draw's 64 bits are below `below` (uint64) or
-    `always`, else plays actions[i]; last_action becomes them. A new array (`actions` is not modified)."""
+def sticky_actions(actions, last_action, keys, counters, stream, below, always):
+    """The actions played: copy i repeats last_action[i] where its draw's 64 bits (envs.rng `stream`) are below
+    `below` (uint64) or `always`, else plays actions[i]; last_action becomes them. A new array (`actions` is not
+    modified)."""
     if always:
         played = last_action.copy()
     elif len(actions) == 1:  # the scalar hash (same bits) costs a tenth of the array one for one copy
-        repeat = rng.bits_scalar(int(keys[0]), int(counters[0]), STICKY_ACTION_STREAM) < int(below)
+        repeat = rng.bits_scalar(int(keys[0]), int(counters[0]), stream) < int(below)
         played = last_action.copy() if repeat else actions.copy()
     else:
-        played = np.where(rng.bits(keys, counters, STICKY_ACTION_STREAM) < below, last_action, actions)
+        played = np.where(rng.bits(keys, counters, stream) < below, last_action, actions)
     np.copyto(last_action, played)
     return played
 

@@ -9,16 +9,16 @@ import numpy as np
 from numba import njit
 
 from envs import rng_jit
-from envs.autoreset import STICKY_ACTION_STREAM
 
 
 @njit(cache=True)
-def sticky_actions(actions, last_action, keys, counters, below, always):
-    """The actions played: copy i repeats last_action[i] where its draw's 64 bits are below `below` (uint64) or
-    `always`, else plays actions[i]; last_action becomes them. A new array (`actions` is not modified)."""
+def sticky_actions(actions, last_action, keys, counters, stream, below, always):
+    """The actions played: copy i repeats last_action[i] where its draw's 64 bits (envs.rng `stream`) are below
+    `below` (uint64) or `always`, else plays actions[i]; last_action becomes them. A new array (`actions` is not
+    modified)."""
     played = np.empty_like(actions)
     for i in range(actions.shape[0]):
-        repeat = always or rng_jit.bits(keys[i], counters[i], STICKY_ACTION_STREAM) < below
+        repeat = always or rng_jit.bits(keys[i], counters[i], stream) < below
         played[i] = last_action[i] if repeat else actions[i]
         last_action[i] = played[i]
     return played

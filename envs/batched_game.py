@@ -15,7 +15,7 @@ import numpy as np
 from envs import autoreset
 
 # The envs.rng stream of the sticky-action draw (`BatchedGame.act`); the games' own draws use streams below it.
-STICKY_ACTION_STREAM = autoreset.STICKY_ACTION_STREAM
+STICKY_ACTION_STREAM = 1000
 # Names of the action that does nothing; a copy's sticky last action starts as it.
 NOOP_ACTION_NAMES = ("NOOP", "STAY", "STRAIGHT")
 
@@ -140,9 +140,9 @@ class BatchedGame(ABC):
         step; none is made when the probability is 0. Returns what `step` returns.
         """
         if self._sticky_below:
-            actions = autoreset.for_game(self).sticky_actions(actions, self.last_action, self.keys, self.counters,
-                                                              np.uint64(min(self._sticky_below, 2**64 - 1)),
-                                                              self._sticky_below >= 2**64)
+            actions = autoreset.for_game(self).sticky_actions(
+                actions, self.last_action, self.keys, self.counters, STICKY_ACTION_STREAM,
+                np.uint64(min(self._sticky_below, 2**64 - 1)), self._sticky_below >= 2**64)
         else:
             np.copyto(self.last_action, actions)
         return self.step(actions)

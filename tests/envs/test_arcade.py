@@ -337,7 +337,7 @@ def test_compiled_and_numpy_bookkeeping_agree():
             for module in (autoreset, autoreset_jit):
                 state = [array.copy() for array in step_state]
                 lasts, my_counters = [last.copy() for _ in range(3)], counters.copy()
-                played = [module.sticky_actions(actions, my_last, keys, counters, np.uint64(below), always)
+                played = [module.sticky_actions(actions, my_last, keys, counters, 1000, np.uint64(below), always)
                           for my_last, (below, always) in zip(lasts, ((2**62, False), (2**63, False), (0, True)))]
                 module.rewind_counters(state[0], my_counters)
                 module.finish_step(*state, limit)
