@@ -24,7 +24,7 @@ CHICKEN, CAR = 0, 1  # then one trail channel per speed: channel 1 + |speed|
 SPEED_STREAM, DIRECTION_STREAM = 1, 1 + CARS
 CHANNELS = 7
 _PLANE = SIDE * SIDE
-_UP, _DOWN = 1, 2
+_UP = 1  # NOOP 0, UP 1, DOWN 2
 
 
 @njit(cache=True, inline="always")
@@ -40,6 +40,7 @@ def _randomize_cars(i, keys, counters, car_period, car_timer, car_step):
 
 @njit(cache=True)
 def _reset(mask, keys, counters, score, chicken_row, move_timer, time_left, car_x, car_timer, car_step, car_period):
+    """`FreewayGame.reset`: the start state in the copies where `mask`, whose counters advance by 1."""
     for i in range(mask.shape[0]):
         if mask[i]:
             _randomize_cars(i, keys, counters, car_period, car_timer, car_step)
@@ -55,6 +56,8 @@ def _reset(mask, keys, counters, score, chicken_row, move_timer, time_left, car_
 @njit(cache=True)
 def _step(actions, keys, counters, score, chicken_row, move_timer, time_left, car_x, car_timer, car_step,
           car_period, reward, terminated):
+    """`FreewayGame.step`, in MinAtar's order: the chicken moves (a crossing scores, redraws the cars and sends it
+    back down), a car on its cell before or after the cars move sends it back down, then the clocks."""
     for i in range(actions.shape[0]):
         row = chicken_row[i]
         if move_timer[i] == 0 and actions[i] != 0:
