@@ -237,16 +237,12 @@ class AsterixGame(BatchedGame):
         self._reset(mask, self.noop)
 
     def _reset(self, mask: np.ndarray, noop: int) -> None:
-        mask = np.asarray(mask, dtype=np.bool_)
-        if mask.shape != self.counters.shape:  # the kernel indexes the state by the mask's copies
-            raise ValueError(f"mask must have shape ({self.num_envs},), got {mask.shape}")
-        _reset(mask, self.counters, self.score, self.player_cell, self.ent_dir,
+        _reset(self._per_copy(mask, np.bool_, "mask"), self.counters, self.score, self.player_cell, self.ent_dir,
                self.ent_obs, self.ent_trail, self.spawn_speed, self.spawn_timer, self.move_speed,
                self.move_timer, self.ramp_timer, self.ramp_index, self.last_action, noop)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if actions.shape != self.counters.shape:  # the kernel indexes the state by the actions' copies
-            raise ValueError(f"actions must have shape ({self.num_envs},), got {actions.shape}")
+        actions = self._per_copy(actions, np.int64, "actions")
         reward = np.empty(self.num_envs, dtype=np.float32)
         terminated = np.empty(self.num_envs, dtype=np.bool_)
         _step(actions, self.keys, self.counters, self.score, self.player_cell, self.ent_x, self.ent_dir,

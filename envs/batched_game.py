@@ -122,6 +122,14 @@ class BatchedGame(ABC):
     def num_actions(self) -> int:
         return len(self.action_meanings)
 
+    def _per_copy(self, values: np.ndarray, dtype, what: str) -> np.ndarray:
+        """`values` as a contiguous (N,) array of `dtype`; ValueError naming `what` for another shape. A compiled
+        core checks its inputs with it: its kernels index the state by the inputs' copies, without bounds checks."""
+        values = np.ascontiguousarray(values, dtype=dtype)
+        if values.shape != (self.num_envs,):
+            raise ValueError(f"{what} must have shape ({self.num_envs},), got {values.shape}")
+        return values
+
     def seed(self, mask: np.ndarray, keys: np.ndarray) -> None:
         """Give the copies where `mask` (bool, (N,)) new keys (uint64, (mask.sum(),)); zero their counters."""
         self.keys[mask] = keys

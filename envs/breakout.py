@@ -199,10 +199,11 @@ class BreakoutGame(BatchedGame):
     trail_col = property(lambda self: self._cell_part(self.trail_cell, 1), doc="The trail's column, int64 (N,).")
 
     def reset(self, mask: np.ndarray) -> None:
-        _reset(mask, self.keys, self.counters, self.score, self.paddle_col, self.ball_cell, self.trail_cell,
-               self.ball_dir, self.strike, self.bricks)
+        _reset(self._per_copy(mask, np.bool_, "mask"), self.keys, self.counters, self.score, self.paddle_col,
+               self.ball_cell, self.trail_cell, self.ball_dir, self.strike, self.bricks)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        actions = self._per_copy(actions, np.int64, "actions")
         reward = np.empty(self.num_envs, dtype=np.float32)
         terminated = np.empty(self.num_envs, dtype=bool)
         _step(actions, self.counters, self.score, self.paddle_col, self.ball_cell, self.trail_cell, self.ball_dir,

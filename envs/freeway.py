@@ -151,9 +151,10 @@ class FreewayGame(BatchedGame):
                 self.car_timer, self.car_step, self.car_period)
 
     def reset(self, mask: np.ndarray) -> None:
-        _reset(np.asarray(mask, dtype=np.bool_), *self._state())
+        _reset(self._per_copy(mask, np.bool_, "mask"), *self._state())
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        actions = self._per_copy(actions, np.int64, "actions")
         reward = np.empty(self.num_envs, dtype=np.float32)
         terminated = np.empty(self.num_envs, dtype=np.bool_)
         _step(actions, *self._state(), reward, terminated)

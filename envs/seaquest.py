@@ -160,12 +160,6 @@ class SeaquestGame(BatchedGame):
                 np.zeros(n, dtype=bool))
         return scratch
 
-    def _per_copy(self, values: np.ndarray, dtype, what: str) -> np.ndarray:
-        values = np.ascontiguousarray(values, dtype=dtype)
-        if values.shape != (self.num_envs,):
-            raise ValueError(f"{what} must have shape ({self.num_envs},), got {values.shape}")
-        return values
-
     def reset(self, mask: np.ndarray) -> None:
         _reset_copies(self._per_copy(mask, np.bool_, "mask"), self._copy_arrays(), self.bullets.arrays(),
                       self.movers.arrays())

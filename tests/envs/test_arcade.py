@@ -355,3 +355,14 @@ def test_a_numpy_game_does_not_load_numba():
             "print('numba' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("env_id", ["mdparcade/Breakout-v0", "mdparcade/Asterix-v0", "mdparcade/Freeway-v0",
+                                    "mdparcade/Seaquest-v0"])
+def test_a_compiled_core_refuses_inputs_of_another_length(env_id):
+    # Its kernels index the state by the inputs' copies without bounds checks: a longer array must not reach them.
+    game = resolve_game(gym.spec(env_id).kwargs["game"])(3)
+    with pytest.raises(ValueError, match=r"actions must have shape \(3,\), got \(4,\)"):
+        game.step(np.zeros(4, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"mask must have shape \(3,\), got \(2,\)"):
+        game.reset(np.ones(2, dtype=bool))
