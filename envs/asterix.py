@@ -60,13 +60,11 @@ def _spawn(key, counter, empty):
 
 @njit(cache=True)
 def _reset(mask, counters, score, player_cell, ent_dir, ent_obs, ent_trail, spawn_speed, spawn_timer, move_speed,
-           move_timer, ramp_timer, ramp_index, last_action, noop):
-    """Start a new episode in the copies where mask (bool (N,)), advancing their counters by 1; where noop >= 0
-    (a restart), also set their last action to it. Slot arrays are (N, SLOTS), as in `_step`."""
+           move_timer, ramp_timer, ramp_index):
+    """Start a new episode in the copies where mask (bool (N,)), advancing their counters by 1. Slot arrays are
+    (N, SLOTS), as in `_step`."""
     for i in range(mask.shape[0]):
         if mask[i]:
-            if noop >= 0:
-                last_action[i] = noop
             player_cell[i] = START_Y * SIDE + START_X
             for slot in range(SLOTS):
                 ent_dir[i, slot] = 0
@@ -230,16 +228,9 @@ class AsterixGame(BatchedGame):
         self.ramp_index = np.zeros(n, dtype=np.int16)
 
     def reset(self, mask: np.ndarray) -> None:
-        self._reset(mask, -1)
-
-    def restart(self, mask: np.ndarray) -> None:
-        # BatchedGame.restart (reset, then the last action back to the no-op) in one kernel call.
-        self._reset(mask, self.noop)
-
-    def _reset(self, mask: np.ndarray, noop: int) -> None:
         _reset(self._per_copy(mask, np.bool_, "mask"), self.counters, self.score, self.player_cell, self.ent_dir,
                self.ent_obs, self.ent_trail, self.spawn_speed, self.spawn_timer, self.move_speed,
-               self.move_timer, self.ramp_timer, self.ramp_index, self.last_action, noop)
+               self.move_timer, self.ramp_timer, self.ramp_index)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         actions = self._per_copy(actions, np.int64, "actions")
