@@ -25,7 +25,8 @@ from gymnasium import spaces
 from agents.buffers import ReplayBuffer
 from agents.deep import DeepAgent, check_fraction, check_positive
 from agents.networks import QNetwork
-from agents.population import StackedOptimizer, fused_if_cpu, gradient_step
+from agents.population import StackedOptimizer, apply_gradient, fused_if_cpu, gradient_step
+from nets.stacked import StackedMLP, feature_major
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class DQN(DeepAgent):
                                           eps=config.adam_eps, **fused_if_cpu(self.device))
         self.replay = ReplayBuffer(self.num_members, config.buffer_size, self.encoder.storage_shape,
                                    self.encoder.storage_dtype)
+        self._mlp = self.q_net.stacked_mlp()  # None: updates backpropagate through autograd
         self._n_calls = 0
         self.exploration_rate = 0.0  # SB3 starts at 0 and sets it after every env step
 
@@ -192,15 +194,34 @@ class DQN(DeepAgent):
         rewards = torch.as_tensor(rewards, device=self.device)
         not_done = torch.as_tensor(~terminated, dtype=torch.float32, device=self.device)
         losses = torch.zeros(gradient_steps, self.num_members, device=self.device)
+        mlp = self._mlp if feature_major(batch) else None
         for step in range(gradient_steps):
             rows = slice(step * batch, (step + 1) * batch)
             with torch.no_grad():
                 targets = self.targets(rewards[:, rows], next_x[:, rows], not_done[:, rows])
+            if mlp is not None:
+                losses[step] = self._huber_step(mlp, x[:, rows], actions[:, rows], targets)
+                continue
             q = self.q_net(x[:, rows]).gather(-1, actions[:, rows]).squeeze(-1)
             loss = torch.nn.functional.smooth_l1_loss(q, targets, reduction="none").mean(1)
             gradient_step(self.q_net.params, self.optimizer, loss.sum(), config.max_grad_norm)
             losses[step] = loss.detach()
         return {"loss": losses.mean(0).cpu().numpy().astype(np.float64), "gradient_steps": float(gradient_steps)}
+
+    @torch.no_grad()
+    def _huber_step(self, mlp: StackedMLP, x: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor):
+        """The gradient step of `train` on the online net as a StackedMLP: the Huber loss's gradient written by
+        hand (d mean_b huber(q_b - y_b) / d q_b, as autograd's mean and smooth_l1_loss backward compute it),
+        backpropagated by `mlp`; the same numbers as autograd's. Returns the (K,) losses."""
+        members, batch = targets.shape
+        q_all = mlp.forward(x.reshape(members, batch, -1).transpose(1, 2)).transpose(1, 2)  # (K, B, A)
+        q = q_all.gather(-1, actions).squeeze(-1)
+        grad_q = torch.ops.aten.smooth_l1_loss_backward(torch.ones_like(q).div_(batch), q, targets, 0, 1.0)
+        # (K, B, A) laid out as autograd's gather backward lays it out (new_zeros; zeros_like would keep q_all's
+        # feature-major strides, and the reductions over B would then round differently)
+        mlp.backward(q_all.new_zeros(q_all.shape).scatter_(-1, actions, grad_q.unsqueeze(-1)).transpose(1, 2))
+        apply_gradient(self.q_net.params, self.optimizer, self.config.max_grad_norm)
+        return torch.nn.functional.smooth_l1_loss(q, targets, reduction="none").mean(1)
 
     # Resume state -----------------------------------------------------------------------------------------
     def _extra_state(self, members: list[int], resume: bool) -> dict:

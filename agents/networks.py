@@ -22,6 +22,7 @@ from nets.init import orthogonal_init
 from nets.mlp import dense_stack, mlp
 from nets.stacked import (
     ParameterStack,
+    StackedMLP,
     activation_function,
     feature_major,
     linear_layers,
@@ -390,6 +391,14 @@ class QNetwork:
                 nets["state_value"][0].weight.copy_(tensors["heads.weight"][a:])
                 nets["state_value"][0].bias.copy_(tensors["heads.bias"][0, a:])
         return nets
+
+    def stacked_mlp(self) -> StackedMLP | None:
+        """The online net as a `StackedMLP` (hand-written backward) where it is one: a dense trunk, no dueling
+        heads, a unit StackedMLP knows; else None."""
+        if self.trunk.image or self.dueling or self.activation not in StackedMLP.units:
+            return None
+        return StackedMLP(self.params, [f"trunk.dense{i}" for i in range(self.trunk.denses)] + ["heads"],
+                          self.activation)
 
     def q_values(self, params: ParameterStack, x: torch.Tensor) -> torch.Tensor:
         """x (K, B, input) -> Q (K, B, A) under `params` (the online stack or a target stack of the same layout)."""

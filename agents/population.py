@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from nets.stacked import ParameterStack
+from nets.stacked import ParameterStack, flush_denormals
 
 
 def resolve_seeds(config, seeds: Sequence[int] | None):
@@ -98,6 +98,10 @@ class StackedOptimizer:
 
     @torch.no_grad()
     def _fused_adam_step(self) -> None:
+        with flush_denormals(self.stack.device):
+            self._fused_adam_kernel()
+
+    def _fused_adam_kernel(self) -> None:
         """What torch.optim.Adam(fused=True).step does for every row (torch/optim/adam.py `_fused_adam`: count the
         step, then one `_fused_adam_` call), without its per-call bookkeeping, which costs as much as the kernel
         for a small net."""
@@ -127,6 +131,12 @@ def gradient_step(stack: ParameterStack, optimizer: StackedOptimizer, loss: torc
     """Backpropagate `loss` (the sum of the members' own losses), clip each member's gradient norm to
     `max_grad_norm`, and step the active members. Returns the (K,) gradient norms before clipping."""
     stack.backward(loss)
+    return apply_gradient(stack, optimizer, max_grad_norm, active)
+
+
+def apply_gradient(stack: ParameterStack, optimizer: StackedOptimizer, max_grad_norm: float,
+                   active: np.ndarray | None = None) -> torch.Tensor:
+    """The rest of `gradient_step` once `stack.grad` holds the gradient: clip each member's norm, step."""
     norms = stack.clip_grad_norm_(max_grad_norm)
     optimizer.step(active)
     return norms

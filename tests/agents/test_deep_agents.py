@@ -183,3 +183,28 @@ def test_gridworld_image_observations_get_a_cnn_and_learn_the_corridor():
     agent.learn(12_000)
     assert evaluate(lambda obs: agent.predict(obs)[0], "mdparcade/Corridor-v0", 5,
                     env_kwargs={"obs_mode": "image"}).mean == 1.0
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(batch_size=24, activation="tanh", double_q=True, num_envs=2)])
+def test_dqns_hand_written_backward_trains_exactly_as_autograd_does(settings):
+    """DQN's update on a dense Q-net backpropagates by hand (nets.stacked.StackedMLP); with it switched off the
+    same run goes through autograd, and every weight, target weight and Adam moment must come out equal."""
+    runs = []
+    for by_hand in (True, False):
+        agent = DQN("CartPole-v1", seeds=[0, 1], learning_starts=64, train_freq=32, gradient_steps=6,
+                    hidden_sizes=(32, 32), **settings)
+        assert agent._mlp is not None
+        if not by_hand:
+            agent._mlp = None
+        agent.learn(400)
+        adam = agent.optimizer.optimizer.state
+        runs.append(weights(agent) + [adam[row][key] for row in agent.q_net.params.rows()
+                                      for key in ("exp_avg", "exp_avg_sq")])
+    assert all(torch.equal(a, b) for a, b in zip(*runs))
+    assert not torch.equal(runs[0][0], DQN("CartPole-v1", seeds=[0, 1], hidden_sizes=(32, 32)).q_net.params.flat)
+
+
+def test_dqn_backpropagates_by_hand_only_where_the_net_is_a_plain_mlp():
+    assert DQN("CartPole-v1", seed=0, dueling=True)._mlp is None
+    assert DQN("CartPole-v1", seed=0, activation="elu")._mlp is None
+    assert DQN("mdparcade/Catch-v0", seed=0)._mlp is None  # a CNN trunk

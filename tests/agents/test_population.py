@@ -128,3 +128,49 @@ def test_member_k_is_its_single_run_when_members_truncate_different_numbers_of_e
     assert population.tracker.episodes[0] == single.tracker.episodes[0] > 100
     for a, b in zip(flats(population, 0), flats(single, 0)):
         assert torch.equal(a, b)
+
+
+def adam_with_idle_weights(monkeypatch, flush: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights and first moments after one gradient on every weight, then 900 steps in which half the weights
+    get gradient 0 (a dead ReLU's): their first moments decay through the denormal range."""
+    import contextlib
+
+    import agents.population as population
+    from nets.stacked import ParameterStack
+
+    if not flush:
+        monkeypatch.setattr(population, "flush_denormals", lambda device: contextlib.nullcontext())
+    torch.manual_seed(0)
+    stack = ParameterStack([[("w", torch.randn(32))] for _ in range(2)])
+    optimizer = population.StackedOptimizer(stack, torch.optim.Adam, lr=1e-3, fused=True)
+    for step in range(900):
+        stack.grad.copy_(torch.randn(stack.grad.shape))
+        if step:
+            stack.grad[:, :16] = 0.0
+        optimizer.step()
+    return stack.flat.clone(), torch.stack([optimizer.optimizer.state[row]["exp_avg"] for row in stack.rows()])
+
+
+def test_adams_flushed_denormal_moments_leave_the_weights_bit_for_bit_unchanged(monkeypatch):
+    flushed, moments = adam_with_idle_weights(monkeypatch, flush=True)
+    kept, denormal_moments = adam_with_idle_weights(monkeypatch, flush=False)
+    tiny = torch.finfo(torch.float32).tiny
+    assert ((denormal_moments[:, :16].abs() < tiny) & (denormal_moments[:, :16] != 0)).any()  # the slow case arose
+    assert (moments[:, :16] == 0).all() and torch.equal(moments[:, 16:], denormal_moments[:, 16:])
+    assert torch.equal(flushed, kept)
+
+
+def test_flush_denormals_restores_the_setting_it_found():
+    from nets.stacked import flush_denormals
+
+    denormal = torch.tensor([1e-40])
+    with flush_denormals(torch.device("cpu")):
+        assert denormal.mul(1.0)[0] == 0
+    assert denormal.mul(1.0)[0] != 0
+    torch.set_flush_denormal(True)
+    try:
+        with flush_denormals(torch.device("cpu")):
+            pass
+        assert denormal.mul(1.0)[0] == 0  # on before the block: still on after it
+    finally:
+        torch.set_flush_denormal(False)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from nets.stacked import ParameterStack, stacked_conv2d, stacked_linear
+from nets.stacked import ParameterStack, StackedMLP, activation_function, stacked_conv2d, stacked_linear
 
 
 def members(count: int, seed: int = 0) -> list[nn.Linear]:
@@ -159,3 +159,48 @@ def test_stacked_tanh_is_tanh_to_float_precision_with_tanhs_gradient():
     torch.testing.assert_close(grad, 1 - y.detach() ** 2, rtol=0, atol=1e-7)  # tanh_backward rounds its own way
     wide = torch.cat([x.detach(), torch.randn(2, *x.shape[1:])])  # the same member among three: same numbers
     assert torch.equal(tanh(wide)[0], y.detach()[0])
+
+
+def mlp_members(count: int, activation: str, seed: int = 0) -> list[nn.Sequential]:
+    torch.manual_seed(seed)
+    unit = {"relu": nn.ReLU, "tanh": nn.Tanh}[activation]
+    return [nn.Sequential(nn.Linear(3, 24), unit(), nn.Linear(24, 24), unit(), nn.Linear(24, 2))
+            for _ in range(count)]
+
+
+def mlp_stack(nets: list[nn.Sequential]) -> ParameterStack:
+    names = ("dense0", "dense1", "heads")
+    return ParameterStack([[(f"{name}.{part}", layer.weight if part == "weight" else layer.bias[None, :])
+                            for name, layer in zip(names, net[::2]) for part in ("weight", "bias")]
+                           for net in nets])
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_stacked_mlp_backward_is_autogrades_bit_for_bit_and_each_members_own_gradient(activation):
+    nets = mlp_members(3, activation)
+    x, grad_out = torch.randn(3, 3, 20), torch.randn(3, 2, 20)  # (K, in, B), d loss / d outputs (K, out, B)
+    stack = mlp_stack(nets)
+    mlp = StackedMLP(stack, ["dense0", "dense1", "heads"], activation)
+    out = mlp.forward(x)
+    mlp.backward(grad_out)
+    by_hand = stack.grad.clone()
+    act = activation_function(activation)  # the same forward through autograd
+    z = stacked_linear(act(stacked_linear(act(stacked_linear(x, stack["dense0.weight"], stack["dense0.bias"], True)),
+                                          stack["dense1.weight"], stack["dense1.bias"], True)),
+                       stack["heads.weight"], stack["heads.bias"], True)
+    assert torch.equal(out, z.detach())
+    stack.backward((z * grad_out).sum())
+    assert torch.equal(by_hand, stack.grad)
+    for k, net in enumerate(nets):  # and against each member's ordinary net, independently
+        net.zero_grad()
+        (net(x[k].T) * grad_out[k].T).sum().backward()
+        want = torch.cat([t.grad.reshape(-1) for t in net.parameters()])
+        torch.testing.assert_close(by_hand[k, :stack.size], want, rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_mlp_refuses_an_unknown_unit_and_layers_that_leave_tensors_out():
+    stack = mlp_stack(mlp_members(2, "relu"))
+    with pytest.raises(ValueError, match="units .*'relu'.*not 'elu'"):
+        StackedMLP(stack, ["dense0", "dense1", "heads"], "elu")
+    with pytest.raises(ValueError, match="must cover the stack's tensors"):
+        StackedMLP(stack, ["dense0", "heads"], "relu")
