@@ -131,7 +131,7 @@ class ParameterStack:
         self.flat[rows] = flat.to(self.flat.device, self.flat.dtype)
 
 
-_DENORMAL = torch.tensor([1e-40])
+_DENORMAL = torch.tensor([1e-40], dtype=torch.float32)
 
 
 @contextlib.contextmanager
