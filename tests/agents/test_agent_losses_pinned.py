@@ -162,10 +162,11 @@ def test_truncation_bootstraps_from_the_last_observation_and_termination_does_no
 
 
 # DQN --------------------------------------------------------------------------------------------------------
-def dqn_with_distinct_target(double_q: bool) -> DQN:
-    agent = DQN("CartPole-v1", seeds=[0, 1], double_q=double_q, batch_size=4, hidden_sizes=(16,))
+def dqn_with_distinct_target(double_q: bool, batch_size: int = 4) -> DQN:
+    agent = DQN("CartPole-v1", seeds=[0, 1], double_q=double_q, batch_size=batch_size, hidden_sizes=(16,))
+    g = torch.Generator().manual_seed(11)
     with torch.no_grad():  # move the online net away from the target net
-        agent.q_net.params.flat.add_(torch.randn_like(agent.q_net.params.flat) * 0.3)
+        agent.q_net.params.flat.add_(torch.randn(agent.q_net.params.flat.shape, generator=g) * 0.3)
     return agent
 
 
@@ -194,9 +195,11 @@ def test_dqn_target_by_hand_uses_the_target_net(double_q):
         assert not torch.allclose(got[k], with_online)  # a target from the online net would fail this test
 
 
-def test_dqn_gradient_step_equals_huber_loss_by_hand_with_torch_adam():
-    agent = dqn_with_distinct_target(False)
-    n = 6
+# batch 4 backpropagates through autograd, batch 20 by hand (nets.stacked.StackedMLP)
+@pytest.mark.parametrize("batch_size", [4, 20])
+def test_dqn_gradient_steps_equal_huber_loss_by_hand_with_torch_adam(batch_size):
+    agent = dqn_with_distinct_target(False, batch_size)
+    n, steps = 30, 2
     rng = np.random.default_rng(3)
     obs = rng.normal(size=(2, n, 4)).astype(np.float32)
     agent.replay.add(obs, rng.integers(2, size=(2, n)), rng.normal(size=(2, n)).astype(np.float32),
@@ -205,26 +208,56 @@ def test_dqn_gradient_step_equals_huber_loss_by_hand_with_torch_adam():
     before = [agent.q_net.member_nets(k) for k in range(2)]
     targets = [agent.q_net.member_nets(k, agent.target) for k in range(2)]
     agent.optimizer.set_learning_rate(0.01)
-    agent.train(1)
+    figures = agent.train(steps)
+    assert figures["gradient_steps"] == steps
     for k in range(2):
-        index = generators[k].integers(0, n, size=4)  # the member's own generator picks its minibatch
-        x = torch.as_tensor(agent.replay.obs[k, index])
-        nx = torch.as_tensor(agent.replay.next_obs[k, index])
+        # the member's own generator picks all the round's minibatches up front, then they are taken in turn
+        index = generators[k].integers(0, n, size=steps * batch_size)
         net, target = before[k], targets[k]
-        with torch.no_grad():
-            y = torch.as_tensor(agent.replay.rewards[k, index]) + 0.99 * torch.as_tensor(
-                1.0 - agent.replay.terminated[k, index].astype(np.float32)) * target["advantage"](
-                target["trunk"](nx)).max(1).values
-        q = net["advantage"](net["trunk"](x)).gather(1, torch.as_tensor(agent.replay.actions[k, index])[:, None])
-        loss = F.smooth_l1_loss(q.squeeze(1), y)
         params = list(net.parameters())
         optimizer = torch.optim.Adam(params, lr=0.01, eps=1e-8)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 10.0)
-        optimizer.step()
+        losses = []
+        for step in range(steps):
+            rows = index[step * batch_size:(step + 1) * batch_size]
+            x = torch.as_tensor(agent.replay.obs[k, rows])
+            nx = torch.as_tensor(agent.replay.next_obs[k, rows])
+            with torch.no_grad():
+                y = torch.as_tensor(agent.replay.rewards[k, rows]) + 0.99 * torch.as_tensor(
+                    1.0 - agent.replay.terminated[k, rows].astype(np.float32)) * target["advantage"](
+                    target["trunk"](nx)).max(1).values
+            q = net["advantage"](net["trunk"](x)).gather(1, torch.as_tensor(agent.replay.actions[k, rows])[:, None])
+            loss = F.smooth_l1_loss(q.squeeze(1), y)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 10.0)
+            optimizer.step()
+            losses.append(loss.item())
         got = agent.q_net.member_nets(k)
         for a, b in zip(got.parameters(), net.parameters()):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+        assert figures["loss"][k] == pytest.approx(np.mean(losses), rel=1e-5)  # the round's mean loss, per member
+
+
+def test_dqn_predict_explores_as_sb3s_one_coin_per_call_and_values_are_the_greedy_q():
+    agent = dqn_with_distinct_target(False)
+    obs = np.random.default_rng(0).normal(size=(2, 5, 4)).astype(np.float32)
+    greedy = agent.predict(obs)[0]
+    agent.exploration_rate = 0.0
+    np.testing.assert_array_equal(agent.predict(obs, deterministic=False)[0], greedy)
+    agent.exploration_rate = 1.0  # every coin falls below it: each member draws the whole batch at random
+    generators = [copy.deepcopy(g) for g in agent.generators.numpy]
+    explored = agent.predict(obs, deterministic=False)[0]
+    for k, rng in enumerate(generators):
+        assert rng.random() < 1.0
+        np.testing.assert_array_equal(explored[k], rng.integers(2, size=5))
+    assert not np.array_equal(explored, greedy) and explored.dtype == greedy.dtype == np.int64
+    values = agent.state_values(obs)
+    for k in range(2):
+        nets = agent.q_net.member_nets(k)
+        with torch.no_grad():
+            q = nets["advantage"](nets["trunk"](torch.as_tensor(obs[k])))
+        np.testing.assert_allclose(values[k], q.max(1).values.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(greedy[k], q.argmax(1).numpy())
 
 
 # REINFORCE -----------------------------------------------------------------------------------------------

@@ -208,3 +208,17 @@ def test_dqn_backpropagates_by_hand_only_where_the_net_is_a_plain_mlp():
     assert DQN("CartPole-v1", seed=0, dueling=True)._mlp is None
     assert DQN("CartPole-v1", seed=0, activation="elu")._mlp is None
     assert DQN("mdparcade/Catch-v0", seed=0)._mlp is None  # a CNN trunk
+
+
+@pytest.mark.parametrize("field", ["num_envs", "learning_rate", "batch_size", "buffer_size", "train_freq",
+                                   "target_update_interval", "max_grad_norm"])
+def test_dqn_config_refuses_a_non_positive_count_or_rate_by_name(field):
+    with pytest.raises(ValueError, match=f"DQNConfig.{field} must be > 0, got 0"):
+        DQN("CartPole-v1", **{field: 0})
+
+
+@pytest.mark.parametrize("field", ["gamma", "tau", "exploration_fraction", "exploration_initial_eps",
+                                   "exploration_final_eps"])
+def test_dqn_config_refuses_a_fraction_outside_0_1_by_name(field):
+    with pytest.raises(ValueError, match=rf"DQNConfig.{field} must be in \[0, 1\], got 1.5"):
+        DQN("CartPole-v1", **{field: 1.5})

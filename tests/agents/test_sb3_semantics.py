@@ -95,3 +95,19 @@ def test_dqn_one_exploration_coin_decides_the_whole_vector_step():
     agent = DQN("CartPole-v1", seed=0, num_envs=8)
     coins = agent._explore(8, 0.5)
     assert ((coins >= 0).all(axis=1) | (coins < 0).all(axis=1)).all()
+
+
+def test_dqn_learning_rate_is_constant_unless_annealed_and_zero_gradient_steps_never_train():
+    seen = []
+    DQN("CartPole-v1", seed=0, learning_starts=0, train_freq=20, gradient_steps=1, batch_size=4).learn(
+        100, callback=lambda a, info: seen.append(info["learning_rate"]))
+    assert set(seen) == {2.3e-3}
+    seen = []
+    DQN("CartPole-v1", seed=0, learning_starts=0, train_freq=20, gradient_steps=1, batch_size=4, anneal_lr=True).learn(
+        100, callback=lambda a, info: seen.append((a.optimizer.optimizer.param_groups[0]["lr"], info["learning_rate"])))
+    # read after each round's collection, as SB3's _update_current_progress_remaining is
+    assert seen == [(pytest.approx(2.3e-3 * (1 - t / 100)),) * 2 for t in (20, 40, 60, 80, 100)]
+    idle = DQN("CartPole-v1", seed=0, learning_starts=0, train_freq=5, gradient_steps=0, batch_size=4)
+    initial = idle.q_net.params.flat.clone()
+    idle.learn(50)
+    assert torch.equal(idle.q_net.params.flat, initial)  # 0 means none, not "as many as env steps" (that is -1)

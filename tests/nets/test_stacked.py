@@ -44,16 +44,17 @@ def test_stacked_linear_is_each_members_linear_layer(feature_major):
         torch.testing.assert_close(out[k], layer(x[k]), rtol=1e-6, atol=1e-6)
 
 
-def test_stacked_conv2d_is_each_members_convolution():
+@pytest.mark.parametrize(("stride", "padding", "out_shape"), [(1, 1, (4, 6)), (2, 0, (1, 2))])
+def test_stacked_conv2d_is_each_members_convolution(stride, padding, out_shape):
     torch.manual_seed(1)
-    convs = [nn.Conv2d(2, 4, 3, padding=1) for _ in range(3)]
+    convs = [nn.Conv2d(2, 4, 3, stride=stride, padding=padding) for _ in range(3)]
     stack = ParameterStack([[("w", c.weight), ("b", c.bias[:, None])] for c in convs])
     x = torch.randn(3, 5, 2, 4, 6)  # (K, B, C, H, W)
-    y, shape = stacked_conv2d(x.transpose(0, 1).reshape(5, 6, 4, 6), stack["w"], stack["b"], 1, 1)
-    assert shape == (4, 6)
+    y, shape = stacked_conv2d(x.transpose(0, 1).reshape(5, 6, 4, 6), stack["w"], stack["b"], stride, padding)
+    assert shape == out_shape and all(isinstance(side, int) for side in shape)
     for k, conv in enumerate(convs):
-        want = conv(x[k])  # (B, out, H, W)
-        torch.testing.assert_close(y[k].permute(1, 0, 2).reshape(5, 4, 4, 6), want, rtol=1e-5, atol=1e-5)
+        want = conv(x[k])  # (B, out, H', W')
+        torch.testing.assert_close(y[k].permute(1, 0, 2).reshape(5, 4, *out_shape), want, rtol=1e-5, atol=1e-5)
 
 
 def test_backward_gives_each_member_its_own_gradient():
@@ -202,5 +203,6 @@ def test_stacked_mlp_refuses_an_unknown_unit_and_layers_that_leave_tensors_out()
     stack = mlp_stack(mlp_members(2, "relu"))
     with pytest.raises(ValueError, match="units .*'relu'.*not 'elu'"):
         StackedMLP(stack, ["dense0", "dense1", "heads"], "elu")
-    with pytest.raises(ValueError, match="must cover the stack's tensors"):
+    with pytest.raises(ValueError, match="must cover the stack's tensors .*: the backward writes the gradient of "
+                                         "these layers only"):
         StackedMLP(stack, ["dense0", "heads"], "relu")
