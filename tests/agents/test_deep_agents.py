@@ -222,3 +222,10 @@ def test_dqn_config_refuses_a_non_positive_count_or_rate_by_name(field):
 def test_dqn_config_refuses_a_fraction_outside_0_1_by_name(field):
     with pytest.raises(ValueError, match=rf"DQNConfig.{field} must be in \[0, 1\], got 1.5"):
         DQN("CartPole-v1", **{field: 1.5})
+
+
+def test_dqn_config_refuses_negative_learning_starts_and_gradient_steps_below_minus_one_by_name():
+    with pytest.raises(ValueError, match="DQNConfig.learning_starts must be >= 0, got -1"):
+        DQN("CartPole-v1", learning_starts=-1)
+    with pytest.raises(ValueError, match="DQNConfig.gradient_steps must be >= 0 or -1, got -2"):
+        DQN("CartPole-v1", gradient_steps=-2)

@@ -174,3 +174,11 @@ def test_flush_denormals_restores_the_setting_it_found():
         assert denormal.mul(1.0)[0] == 0  # on before the block: still on after it
     finally:
         torch.set_flush_denormal(False)
+
+
+def test_populations_take_adams_fused_kernel_on_the_cpu_only():
+    from agents.population import fused_if_cpu
+
+    assert fused_if_cpu(torch.device("cpu")) == {"fused": True}
+    assert fused_if_cpu(torch.device("cuda")) == {}
+    assert DQN("CartPole-v1", seeds=[0, 1]).optimizer._fused_adam

@@ -119,6 +119,11 @@ def test_load_flat_checks_the_shape_and_writes_the_chosen_rows():
     assert (stack.flat[1] == 1).all() and not (stack.flat[0] == 1).all()
 
 
+def test_an_empty_stack_is_refused():
+    with pytest.raises(ValueError, match="a ParameterStack needs at least one member"):
+        ParameterStack([])
+
+
 def test_members_of_different_shapes_are_refused():
     torch.manual_seed(0)
     with pytest.raises(ValueError, match="member 1 has tensors"):
