@@ -63,9 +63,7 @@ class ParameterStack:
         self.grad = torch.zeros_like(self.flat)
         self._views: dict[str, torch.Tensor] = {}
         for name in self.names:
-            start = self.offsets[name]
-            view = self.flat[:, start:start + math.prod(self.shapes[name])].view(self.num_members, *self.shapes[name])
-            self._views[name] = view.requires_grad_(True)
+            self._views[name] = self._named_view(self.flat, name).requires_grad_(True)
         self._leaves = [self._views[name] for name in self.names]
         self._rows = [nn.Parameter(self.flat[k]) for k in range(self.num_members)]
         for k, row in enumerate(self._rows):
@@ -84,8 +82,12 @@ class ParameterStack:
 
     def grad_view(self, name: str) -> torch.Tensor:
         """The (K, *shape) view of `grad` holding d loss / d tensor `name`, for writing a gradient in place."""
+        return self._named_view(self.grad, name)
+
+    def _named_view(self, rows: torch.Tensor, name: str) -> torch.Tensor:
+        """Tensor `name`'s columns of a (K, P) tensor laid out as `flat`, viewed as (K, *shape)."""
         start = self.offsets[name]
-        return self.grad[:, start:start + math.prod(self.shapes[name])].view(self.num_members, *self.shapes[name])
+        return rows[:, start:start + math.prod(self.shapes[name])].view(self.num_members, *self.shapes[name])
 
     def rows(self) -> list[nn.Parameter]:
         """The K rows as Parameters aliasing `flat` (member k's whole net in row k), for one optimizer."""
