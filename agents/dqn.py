@@ -184,8 +184,8 @@ class DQN(DeepAgent):
     def train(self, gradient_steps: int) -> dict:
         """`gradient_steps` updates of every member on minibatches its own generator sampled up front (one
         gather and one host-to-device copy per round). The target net is fixed during a round (it moves only
-        while collecting); its values are computed minibatch by minibatch, which keeps the activations of K
-        members small enough for the cache."""
+        while collecting): its values are computed once per distinct sampled row (`_target_q_of_round`); with
+        double Q the online net's choice of a' is made minibatch by minibatch, as it moves every step."""
         config, batch = self.config, self.config.batch_size
         index = self.replay.sample_indices(self.generators.numpy, gradient_steps * batch)
         obs, actions, rewards, next_obs, terminated = self.replay.gather(index)
@@ -195,10 +195,11 @@ class DQN(DeepAgent):
         not_done = torch.as_tensor(~terminated, dtype=torch.float32, device=self.device)
         losses = torch.zeros(gradient_steps, self.num_members, device=self.device)
         mlp = self._mlp if feature_major(batch) else None
+        next_q = self._target_q_of_round(index, next_x, batch)
         for step in range(gradient_steps):
             rows = slice(step * batch, (step + 1) * batch)
             with torch.no_grad():
-                targets = self.targets(rewards[:, rows], next_x[:, rows], not_done[:, rows])
+                targets = self.targets(rewards[:, rows], next_x[:, rows], not_done[:, rows], next_q[:, rows])
             if mlp is not None:
                 losses[step] = self._huber_step(mlp, x[:, rows], actions[:, rows], targets)
                 continue
@@ -207,6 +208,23 @@ class DQN(DeepAgent):
             gradient_step(self.q_net.params, self.optimizer, loss.sum(), config.max_grad_norm)
             losses[step] = loss.detach()
         return {"loss": losses.mean(0).cpu().numpy().astype(np.float64), "gradient_steps": float(gradient_steps)}
+
+    @torch.no_grad()
+    def _target_q_of_round(self, index: np.ndarray, next_x: torch.Tensor, batch: int) -> torch.Tensor:
+        """The target net's Q (K, S, A) at a round's S sampled next inputs (K, S, ...), computed once per distinct
+        buffer row: the target net is fixed during a round, and a round samples with replacement (8,192 rows of
+        rl-zoo's CartPole round from a buffer of 1k-50k rows are 79% distinct on average). The distinct rows go
+        through the net in chunks of `batch` (padded with repeats), the shapes a minibatch has, and each value
+        depends on its own row only, so it is bit for bit the value the minibatch would compute."""
+        distinct = [np.unique(row, return_index=True, return_inverse=True)[1:] for row in index]
+        width = -(-max(len(first) for first, _ in distinct) // batch) * batch
+        positions = torch.as_tensor(np.stack([np.resize(first, width) for first, _ in distinct]), device=self.device)
+        inverse = torch.as_tensor(np.stack([inv.reshape(-1) for _, inv in distinct]), device=self.device)
+        members = torch.arange(self.num_members, device=self.device)[:, None]
+        next_distinct = next_x[members, positions]
+        q = torch.cat([self.q_net.q_values(self.target, next_distinct[:, start:start + batch])
+                       for start in range(0, width, batch)], dim=1)
+        return q[members, inverse]
 
     @torch.no_grad()
     def _huber_step(self, mlp: StackedMLP, x: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor):

@@ -392,13 +392,13 @@ class QNetwork:
                 nets["state_value"][0].bias.copy_(tensors["heads.bias"][0, a:])
         return nets
 
-    def stacked_mlp(self) -> StackedMLP | None:
+    def stacked_mlp(self, skip_dead_units: bool | None = None) -> StackedMLP | None:
         """The online net as a `StackedMLP` (hand-written backward) where it is one: a dense trunk, no dueling
-        heads, a unit StackedMLP knows; else None."""
+        heads, a unit StackedMLP knows; else None. skip_dead_units: StackedMLP's (default: relu on CPU)."""
         if self.trunk.image or self.dueling or self.activation not in StackedMLP.units:
             return None
         return StackedMLP(self.params, [f"trunk.dense{i}" for i in range(self.trunk.denses)] + ["heads"],
-                          self.activation)
+                          self.activation, skip_dead_units)
 
     def q_values(self, params: ParameterStack, x: torch.Tensor) -> torch.Tensor:
         """x (K, B, input) -> Q (K, B, A) under `params` (the online stack or a target stack of the same layout)."""

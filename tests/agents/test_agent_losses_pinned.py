@@ -51,11 +51,14 @@ def member_flat(agent, k: int) -> torch.Tensor:
     return flat_of(*ordinary(agent, k))
 
 
-@pytest.mark.parametrize("members", [1, 3])
-def test_ppo_step_equals_the_clipped_objective_by_hand_with_torch_adam(members):
-    agent = PPO("CartPole-v1", seeds=range(members), num_envs=2, num_steps=4, batch_size=8, n_epochs=1,
-                ent_coef=0.01, learning_rate=3e-3)
-    data = hand_batch(members, 8, seed=1)
+@pytest.mark.parametrize("members, rows, normalize", [(1, 8, True), (3, 8, True), (3, 8, False), (3, 2, True),
+                                                     (2, 1, True)])
+def test_ppo_step_equals_the_clipped_objective_by_hand_with_torch_adam(members, rows, normalize):
+    """One minibatch of `rows` rows per member; SB3 normalizes the advantages of a minibatch of more than one row
+    (`normalize_advantage and len(advantages) > 1`)."""
+    agent = PPO("CartPole-v1", seeds=range(members), num_envs=2, num_steps=4, batch_size=rows, n_epochs=1,
+                ent_coef=0.01, learning_rate=3e-3, normalize_advantage=normalize)
+    data = hand_batch(members, rows, seed=1)
     before = [ordinary(agent, k) for k in range(members)]
     clip = 0.2
     agent.optimizer.set_learning_rate(3e-3)
@@ -65,7 +68,8 @@ def test_ppo_step_equals_the_clipped_objective_by_hand_with_torch_adam(members):
         dist = torch.distributions.Categorical(logits=policy_net(x))
         ratio = torch.exp(dist.log_prob(a) - data["old"][k])
         adv = data["advantages"][k]
-        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        if normalize and rows > 1:
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
         policy_loss = -torch.min(adv * ratio, adv * torch.clamp(ratio, 1 - clip, 1 + clip)).mean()
         value_loss = F.mse_loss(data["returns"][k], value_net(x).squeeze(-1))
         loss = policy_loss + 0.01 * -dist.entropy().mean() + 0.5 * value_loss
@@ -80,6 +84,30 @@ def test_ppo_step_equals_the_clipped_objective_by_hand_with_torch_adam(members):
         torch.testing.assert_close(member_flat(agent, k), flat_of(policy_net, value_net), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("ent_coef", [0.0, 0.5])
+def test_ppo_entropy_bonus_alone_moves_the_policy_when_advantages_are_zero(ent_coef):
+    """With zero advantages the clipped objective has no gradient: the policy net moves by the entropy bonus only
+    (and not at all without one), the value net by its loss, as torch's Adam moves them."""
+    agent = PPO("CartPole-v1", seed=0, num_envs=2, num_steps=4, batch_size=8, n_epochs=1, ent_coef=ent_coef,
+                learning_rate=3e-3, max_grad_norm=1e6)
+    data = hand_batch(1, 8, seed=4)
+    data["advantages"] = torch.zeros_like(data["advantages"])
+    policy_net, value_net = ordinary(agent, 0)
+    start = flat_of(policy_net, value_net)
+    agent.optimizer.set_learning_rate(3e-3)
+    agent.update(pack(data), 0.2)
+    dist = torch.distributions.Categorical(logits=policy_net(data["x"][0]))
+    loss = 0.5 * F.mse_loss(data["returns"][0], value_net(data["x"][0]).squeeze(-1)) - ent_coef * dist.entropy().mean()
+    params = list(policy_net.parameters()) + list(value_net.parameters())
+    optimizer = torch.optim.Adam(params, lr=3e-3, eps=1e-5)
+    loss.backward()
+    optimizer.step()
+    policy_size = sum(p.numel() for p in policy_net.parameters())
+    moved = member_flat(agent, 0)
+    torch.testing.assert_close(moved, flat_of(policy_net, value_net), rtol=1e-5, atol=1e-6)
+    assert torch.equal(moved[:policy_size], start[:policy_size]) == (ent_coef == 0.0)
+
+
 def test_ppo_clip_range_changes_the_step():
     data = hand_batch(1, 8, seed=2)
     results = []
@@ -90,22 +118,31 @@ def test_ppo_clip_range_changes_the_step():
     assert not torch.allclose(results[0], results[1])
 
 
-def test_a2c_step_equals_the_loss_by_hand_with_torch_rmsprop():
-    agent = A2C("CartPole-v1", seeds=[0, 1], num_envs=2, num_steps=4, ent_coef=0.02)
+@pytest.mark.parametrize("normalize_advantage", [False, True])
+def test_a2c_step_equals_the_loss_by_hand_with_torch_rmsprop(normalize_advantage):
+    agent = A2C("CartPole-v1", seeds=[0, 1], num_envs=2, num_steps=4, ent_coef=0.02, rms_alpha=0.9,
+                normalize_advantage=normalize_advantage)
     data = hand_batch(2, 8, seed=3)
     before = [ordinary(agent, k) for k in range(2)]
     batch = pack(data)
-    loss, *_ = a2c_loss(agent.policy, batch, agent.config)
+    loss, policy_loss, value_loss, entropy = a2c_loss(agent.policy, batch, agent.config)
     from agents.population import gradient_step
 
     gradient_step(agent.policy.params, agent.optimizer, loss.sum(), agent.config.max_grad_norm)
     for k, (policy_net, value_net) in enumerate(before):
-        x = data["x"][k]
+        x, adv = data["x"][k], data["advantages"][k]
+        if normalize_advantage:  # SB3's A2C: over the member's whole rollout, unbiased std
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
         dist = torch.distributions.Categorical(logits=policy_net(x))
-        hand = (-(data["advantages"][k] * dist.log_prob(data["actions"][k])).mean()
-                + 0.5 * F.mse_loss(data["returns"][k], value_net(x).squeeze(-1)) - 0.02 * dist.entropy().mean())
+        hand_policy = -(adv * dist.log_prob(data["actions"][k])).mean()
+        hand_value = F.mse_loss(data["returns"][k], value_net(x).squeeze(-1))
+        hand_entropy = dist.entropy().mean()
+        hand = hand_policy + 0.5 * hand_value - 0.02 * hand_entropy
+        assert policy_loss[k].item() == pytest.approx(hand_policy.item(), rel=1e-5, abs=1e-6)
+        assert value_loss[k].item() == pytest.approx(hand_value.item(), rel=1e-5)
+        assert entropy[k].item() == pytest.approx(hand_entropy.item(), rel=1e-5)
         params = list(policy_net.parameters()) + list(value_net.parameters())
-        optimizer = torch.optim.RMSprop(params, lr=7e-4, alpha=0.99, eps=1e-5)
+        optimizer = torch.optim.RMSprop(params, lr=7e-4, alpha=0.9, eps=1e-5)
         hand.backward()
         torch.nn.utils.clip_grad_norm_(params, 0.5)
         optimizer.step()
@@ -267,19 +304,31 @@ def test_reinforce_returns_by_hand_with_a_truncation_bootstrap():
 
 
 def test_reinforce_loss_by_hand_with_padding_and_an_idle_member():
-    agent = REINFORCE("CartPole-v1", seeds=[0, 1], ent_coef=0.1, normalize_advantage=True)
+    agent = REINFORCE("CartPole-v1", seeds=[0, 1, 2, 3], ent_coef=0.1, normalize_advantage=True)
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(2, 6, 4, generator=g)
-    actions = torch.randint(0, 2, (2, 6), generator=g).float()
-    returns = torch.randn(2, 6, generator=g) * 5
-    weight = torch.tensor([[1.0] * 4 + [0.0] * 2, [0.0] * 6])  # member 0: 4 real rows; member 1 sits out
-    loss, _ = agent._loss(x, actions, returns, weight)
-    policy_net, value_net = ordinary(agent, 0)
-    dist = torch.distributions.Categorical(logits=policy_net(x[0, :4]))
-    values = value_net(x[0, :4]).squeeze(-1)
-    adv = returns[0, :4] - values.detach()
-    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-    hand = -(dist.log_prob(actions[0, :4].long()) * adv).mean() + 0.5 * F.mse_loss(values, returns[0, :4]) \
-        - 0.1 * dist.entropy().mean()
-    assert loss[0].item() == pytest.approx(hand.item(), rel=1e-5)
-    assert loss[1].item() == 0.0
+    x = torch.randn(4, 6, 4, generator=g)
+    actions = torch.randint(0, 2, (4, 6), generator=g).float()
+    returns = torch.randn(4, 6, generator=g) * 5 + torch.tensor([[4.0], [-30.0], [0.0], [7.0]])
+    # member 0: 4 real rows and 2 of padding; member 1: 6 real rows; member 2 sits out; member 3: one row
+    weight = torch.tensor([[1.0] * 4 + [0.0] * 2, [1.0] * 6, [0.0] * 6, [1.0] + [0.0] * 5])
+    loss, figures = agent._loss(x, actions, returns, weight)
+    for k, rows in ((0, 4), (1, 6)):
+        policy_net, value_net = ordinary(agent, k)
+        dist = torch.distributions.Categorical(logits=policy_net(x[k, :rows]))
+        values = value_net(x[k, :rows]).squeeze(-1)
+        adv = returns[k, :rows] - values.detach()
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        policy_loss = -(dist.log_prob(actions[k, :rows].long()) * adv).mean()
+        value_loss = F.mse_loss(values, returns[k, :rows])
+        hand = policy_loss + 0.5 * value_loss - 0.1 * dist.entropy().mean()
+        assert loss[k].item() == pytest.approx(hand.item(), rel=1e-5)
+        assert figures["policy_loss"][k] == pytest.approx(policy_loss.item(), rel=1e-5, abs=1e-6)
+        assert figures["value_loss"][k] == pytest.approx(value_loss.item(), rel=1e-5)
+        assert figures["entropy"][k] == pytest.approx(dist.entropy().mean().item(), rel=1e-5)
+    assert loss[2].item() == 0.0
+    # one row: its advantage normalizes to 0 (no policy gradient), the value loss is that row's squared error
+    policy_net, value_net = ordinary(agent, 3)
+    value = value_net(x[3, :1]).squeeze()
+    entropy = torch.distributions.Categorical(logits=policy_net(x[3, :1])).entropy().squeeze()
+    assert figures["policy_loss"][3] == 0.0
+    assert loss[3].item() == pytest.approx((0.5 * (value - returns[3, 0]) ** 2 - 0.1 * entropy).item(), rel=1e-5)

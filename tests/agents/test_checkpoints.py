@@ -127,3 +127,17 @@ def test_a_gymnasium_env_state_continues_the_episode(env_id):
         assert a[1:4] == b[1:4]
         if a[2] or a[3]:
             np.testing.assert_array_equal(first.reset()[0], second.reset()[0])
+
+
+def test_reinforce_resumes_the_ended_episodes_its_batch_has_not_used_yet(tmp_path):
+    """A learn call can end between two of REINFORCE's updates: the episodes that ended since the last update
+    wait in the checkpoint (inputs, actions, rewards and the tail value) and make up the next batch after
+    loading, as they do in the run that never stopped."""
+    settings = dict(batch_episodes=6, num_envs=2)
+    uninterrupted = REINFORCE("CartPole-v1", seeds=[1, 2], **settings).learn(300)
+    interrupted = REINFORCE("CartPole-v1", seeds=[1, 2], **settings).learn(300)
+    assert all(0 < len(episodes) < 6 for episodes in interrupted._finished)  # ended, not yet used
+    resumed = Agent.load(interrupted.save(tmp_path / "cut.pt", resume=True))
+    uninterrupted.learn(400)
+    resumed.learn(400)
+    assert all(torch.equal(a, b) for a, b in zip(weights(resumed), weights(uninterrupted)))

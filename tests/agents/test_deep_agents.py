@@ -194,8 +194,8 @@ def test_dqns_hand_written_backward_trains_exactly_as_autograd_does(settings):
         agent = DQN("CartPole-v1", seeds=[0, 1], learning_starts=64, train_freq=32, gradient_steps=6,
                     hidden_sizes=(32, 32), **settings)
         assert agent._mlp is not None
-        if not by_hand:
-            agent._mlp = None
+        # the dense hand-written backward (skipping dead relu units reorders a sum: test_population.py)
+        agent._mlp = agent.q_net.stacked_mlp(skip_dead_units=False) if by_hand else None
         agent.learn(400)
         adam = agent.optimizer.optimizer.state
         runs.append(weights(agent) + [adam[row][key] for row in agent.q_net.params.rows()
@@ -205,6 +205,8 @@ def test_dqns_hand_written_backward_trains_exactly_as_autograd_does(settings):
 
 
 def test_dqn_backpropagates_by_hand_only_where_the_net_is_a_plain_mlp():
+    assert DQN("CartPole-v1", seed=0)._mlp.skip_dead_units  # relu on CPU: dead units' rows skipped
+    assert not DQN("CartPole-v1", seed=0, activation="tanh")._mlp.skip_dead_units
     assert DQN("CartPole-v1", seed=0, dueling=True)._mlp is None
     assert DQN("CartPole-v1", seed=0, activation="elu")._mlp is None
     assert DQN("mdparcade/Catch-v0", seed=0)._mlp is None  # a CNN trunk
@@ -224,8 +226,84 @@ def test_dqn_config_refuses_a_fraction_outside_0_1_by_name(field):
         DQN("CartPole-v1", **{field: 1.5})
 
 
+def test_a2c_reports_its_losses_entropy_and_explained_variance_each_iteration():
+    infos = []
+    A2C("CartPole-v1", seed=0, num_steps=8).learn(64, callback=lambda agent, info: infos.append(info))
+    for key in ("policy_loss", "value_loss", "entropy", "explained_variance", "learning_rate"):
+        assert all(isinstance(info[key], float) for info in infos), key
+    assert all(0.6 < info["entropy"] <= np.log(2) for info in infos)  # two actions, near uniform early on
+    assert all(info["value_loss"] > 0 and info["explained_variance"] <= 1 for info in infos)
+
+
+ON_POLICY_CHECKS = {
+    PPO: (["num_envs", "num_steps", "batch_size", "n_epochs", "learning_rate", "max_grad_norm"],
+          ["gamma", "gae_lambda", "clip_range"]),
+    A2C: (["num_envs", "num_steps", "learning_rate", "max_grad_norm"], ["gamma", "gae_lambda", "rms_alpha"]),
+    REINFORCE: (["num_envs", "batch_episodes", "learning_rate", "max_grad_norm"], ["gamma"]),
+}
+
+
+@pytest.mark.parametrize("cls, field", [(cls, field) for cls, (counts, _) in ON_POLICY_CHECKS.items()
+                                        for field in counts])
+def test_on_policy_configs_refuse_a_non_positive_count_or_rate_by_name(cls, field):
+    with pytest.raises(ValueError, match=f"{cls.__name__}Config.{field} must be > 0, got 0"):
+        cls("CartPole-v1", **{field: 0})
+
+
+@pytest.mark.parametrize("cls, field", [(cls, field) for cls, (_, fractions) in ON_POLICY_CHECKS.items()
+                                        for field in fractions])
+def test_on_policy_configs_refuse_a_fraction_outside_0_1_by_name(cls, field):
+    with pytest.raises(ValueError, match=rf"{cls.__name__}Config.{field} must be in \[0, 1\], got 1.5"):
+        cls("CartPole-v1", **{field: 1.5})
+
+
 def test_dqn_config_refuses_negative_learning_starts_and_gradient_steps_below_minus_one_by_name():
     with pytest.raises(ValueError, match="DQNConfig.learning_starts must be >= 0, got -1"):
         DQN("CartPole-v1", learning_starts=-1)
     with pytest.raises(ValueError, match="DQNConfig.gradient_steps must be >= 0 or -1, got -2"):
         DQN("CartPole-v1", gradient_steps=-2)
+
+
+def test_reinforce_reports_per_member_which_updated_on_how_many_episodes():
+    """Members of a REINFORCE population update when their own batch of ended episodes is complete; the others
+    report no loss (NaN), no episodes used and no mean return for that iteration."""
+    infos = []
+    agent = REINFORCE("CartPole-v1", seeds=[0, 1, 2], batch_episodes=3, num_envs=1).learn(
+        600, callback=lambda agent, info: infos.append(info))
+    assert agent.num_timesteps == 600  # the call ends on its step count, between two updates
+    members = [m for info in infos for m in info["members"] if "updated" in m]  # iterations that updated some
+    updated = [m for m in members if m["updated"] == 1.0]
+    idle = [m for m in members if m["updated"] == 0.0]
+    assert updated and idle and len(updated) + len(idle) == len(members)
+    for m in updated:
+        assert m["episodes_used"] == 3.0  # one copy each: episodes end one at a time
+        assert 8 <= m["mean_episode_return"] <= 500 and np.isfinite(m["policy_loss"]) and m["value_loss"] > 0
+        assert 0.5 < m["entropy"] <= np.log(2)
+    for m in idle:
+        assert m["episodes_used"] == 0.0
+        assert all(np.isnan(m[key]) for key in ("mean_episode_return", "policy_loss", "value_loss", "entropy"))
+
+
+@pytest.mark.parametrize("cls", [PPO, A2C, REINFORCE])
+def test_a_gaussian_policy_starts_at_the_configured_log_std(cls):
+    agent = cls("Pendulum-v1", seeds=[0, 1], log_std_init=-1.5)
+    assert agent.policy.log_std.shape == (2, 1, 1) and bool((agent.policy.log_std == -1.5).all())
+
+
+def test_dqn_computes_the_target_nets_values_once_per_distinct_sampled_row(monkeypatch):
+    """A round samples with replacement and the target net is fixed during it: its values are computed for the
+    distinct rows only, and each equals bit for bit what the net gives that row inside its own minibatch."""
+    agent = DQN("CartPole-v1", seeds=[0, 1], learning_starts=64, train_freq=32, gradient_steps=4,
+                batch_size=32, hidden_sizes=(32, 32)).learn(300)
+    index = agent.replay.sample_indices(agent.generators.numpy, 20 * 32)  # 640 rows from a buffer of 300
+    next_x = agent._input(agent.replay.gather(index)[3])
+    calls = []
+    q_values = agent.q_net.q_values
+    monkeypatch.setattr(agent.q_net, "q_values", lambda params, x: calls.append(x.shape[1]) or q_values(params, x))
+    q = agent._target_q_of_round(index, next_x, 32)
+    distinct = max(len(np.unique(row)) for row in index)
+    assert distinct < 300 and calls == [32] * -(-distinct // 32)  # chunks of a minibatch's shape
+    monkeypatch.undo()
+    for step in range(20):
+        rows = slice(step * 32, (step + 1) * 32)
+        assert torch.equal(q[:, rows], agent.q_net.q_values(agent.target, next_x[:, rows]))

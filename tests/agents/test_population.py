@@ -38,6 +38,29 @@ def test_member_k_is_the_single_run_with_seed_k(cls, env_id):
                 assert torch.equal(a, b)
 
 
+def test_dqn_member_k_is_its_single_run_while_members_backpropagate_through_different_live_units(monkeypatch):
+    """At a large learning rate many relu units of the Q-nets die, each member's differently; StackedMLP then
+    multiplies each member's live rows only, and member k must still be the single run with seed k bit for bit."""
+    from nets.stacked import StackedMLP
+
+    live_counts = []
+    live_rows_backward = StackedMLP._live_rows_backward
+
+    def spy(self, i, grad):
+        live_counts.append((self._inputs[i + 1].amax(2) > 0).sum(1).tolist())
+        return live_rows_backward(self, i, grad)
+
+    monkeypatch.setattr(StackedMLP, "_live_rows_backward", spy)
+    settings = dict(learning_rate=2.3e-3, learning_starts=100, train_freq=16, gradient_steps=4, batch_size=32,
+                    hidden_sizes=(64, 64))
+    population = DQN("CartPole-v1", seeds=SEEDS, **settings).learn(1000)
+    assert any(len(set(counts)) > 1 and min(counts) < 0.8 * 64 for counts in live_counts)
+    for k in (0, 3):
+        single = DQN("CartPole-v1", seed=SEEDS[k], **settings).learn(1000)
+        assert population.tracker.episodes[k] == single.tracker.episodes[0]
+        assert all(torch.equal(a, b) for a, b in zip(flats(population, k), flats(single, 0)))
+
+
 def test_member_k_matches_its_single_run_even_when_target_kl_stops_members_at_different_steps():
     settings = dict(num_steps=16, batch_size=32, n_epochs=8, target_kl=0.002, learning_rate=3e-3)
     population = PPO("CartPole-v1", seeds=[0, 1, 2], **settings)
@@ -70,6 +93,16 @@ def test_member_is_an_ordinary_agent_that_saves_loads_and_continues(tmp_path):
     assert loaded_whole.seeds == (4, 5, 6)
 
 
+def test_a_dqn_member_continues_with_its_replay_buffer_and_env_copies():
+    population = DQN("CartPole-v1", seeds=[4, 5], **SETTINGS[DQN]).learn(600)
+    member = population.member(1)
+    assert member.replay.size == population.replay.size
+    member.learn(400)
+    population.learn(400)
+    for a, b in zip(flats(member, 0), flats(population, 1)):
+        assert torch.equal(a, b)
+
+
 def test_callback_info_keeps_single_run_keys_and_adds_members():
     single_info, population_info = [], []
     PPO("CartPole-v1", seed=0, num_steps=16, batch_size=64, n_epochs=1).learn(
@@ -78,7 +111,8 @@ def test_callback_info_keeps_single_run_keys_and_adds_members():
         256, callback=lambda a, info: population_info.append(info))
     last = single_info[-1]
     for key in ("num_timesteps", "seconds", "steps_per_second", "recent_return", "episodes", "policy_loss",
-                "value_loss", "entropy", "approx_kl", "clip_fraction", "learning_rate", "clip_range"):
+                "value_loss", "entropy", "approx_kl", "clip_fraction", "learning_rate", "clip_range",
+                "explained_variance"):
         assert isinstance(last[key], (int, float)), key
     assert len(last["members"]) == 1 and last["members"][0]["policy_loss"] == last["policy_loss"]
     members = population_info[-1]["members"]

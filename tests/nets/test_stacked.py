@@ -186,7 +186,7 @@ def test_stacked_mlp_backward_is_autogrades_bit_for_bit_and_each_members_own_gra
     nets = mlp_members(3, activation)
     x, grad_out = torch.randn(3, 3, 20), torch.randn(3, 2, 20)  # (K, in, B), d loss / d outputs (K, out, B)
     stack = mlp_stack(nets)
-    mlp = StackedMLP(stack, ["dense0", "dense1", "heads"], activation)
+    mlp = StackedMLP(stack, ["dense0", "dense1", "heads"], activation, skip_dead_units=False)
     out = mlp.forward(x)
     mlp.backward(grad_out)
     by_hand = stack.grad.clone()
@@ -202,6 +202,55 @@ def test_stacked_mlp_backward_is_autogrades_bit_for_bit_and_each_members_own_gra
         (net(x[k].T) * grad_out[k].T).sum().backward()
         want = torch.cat([t.grad.reshape(-1) for t in net.parameters()])
         torch.testing.assert_close(by_hand[k, :stack.size], want, rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_mlp_skips_dead_units_member_by_member_and_each_member_gets_what_it_gets_alone(monkeypatch):
+    """relu units that are 0 on the whole batch pass no gradient: the backward multiplies only the live units' rows
+    (member 1 below: 12 of 24 live; member 2: none; member 0: all, dense). The gradient equals the dense backward's
+    to float precision, dead rows get exactly 0, and each member's gradient is bit for bit the one it gets alone
+    (its matmuls have its own shapes whatever the other members hold)."""
+    nets = mlp_members(3, "relu")
+    with torch.no_grad():
+        nets[1][2].bias[:12] = -50.0  # dense1's units 0-11 of member 1 are 0 on every input
+        nets[2][2].bias[:] = -50.0
+    x, grad_out = torch.randn(3, 3, 20), torch.randn(3, 2, 20)
+
+    def gradient(members: list[int], skip: bool) -> torch.Tensor:
+        stack = mlp_stack([nets[k] for k in members])
+        mlp = StackedMLP(stack, ["dense0", "dense1", "heads"], "relu", skip_dead_units=skip)
+        mlp.forward(x[members])
+        mlp.backward(torch.randn_like(grad_out[members]))  # a stale gradient the next backward must overwrite
+        mlp.forward(x[members])
+        mlp.backward(grad_out[members])
+        return stack.grad.clone()
+
+    dense = gradient([0, 1, 2], False)
+    rows_multiplied = []
+    mm = torch.mm
+    monkeypatch.setattr(torch, "mm", lambda a, b, **kw: rows_multiplied.append(a.shape[0]) or mm(a, b, **kw))
+    skipped = gradient([0, 1, 2], True)
+    monkeypatch.undo()
+    with torch.no_grad():  # dense1's units positive on some row of the batch, through each ordinary net
+        live = [(nets[k][:4](x[k].T) > 0).any(0) for k in range(3)]
+    counts = [int(mask.sum()) for mask in live]
+    assert counts[0] > 0.8 * 24 and counts[1] <= 12 and counts[2] == 0
+    # per member: the weight gradient's rows, then the rows of the gradient sent down (all 24 when dense)
+    assert rows_multiplied == [24, 24, counts[1], 24, 0, 24] * 2
+    torch.testing.assert_close(skipped, dense, rtol=1e-5, atol=1e-7)
+    stack = mlp_stack(nets)
+    weight_grad = stack._named_view(skipped, "dense1.weight")
+    assert not weight_grad[1][~live[1]].any() and weight_grad[1][live[1]].abs().sum(1).min() > 0
+    assert not stack._named_view(skipped, "dense0.weight")[2].any()
+    for k in range(3):
+        assert torch.equal(gradient([k], True)[0], skipped[k])
+
+
+def test_stacked_mlp_skips_dead_units_by_default_for_relu_on_cpu_only():
+    stack = mlp_stack(mlp_members(2, "relu"))
+    assert StackedMLP(stack, ["dense0", "dense1", "heads"], "relu").skip_dead_units
+    assert not StackedMLP(mlp_stack(mlp_members(2, "tanh")), ["dense0", "dense1", "heads"], "tanh").skip_dead_units
+    with pytest.raises(ValueError, match="skip_dead_units needs relu units .*not 'tanh'"):
+        StackedMLP(mlp_stack(mlp_members(2, "tanh")), ["dense0", "dense1", "heads"], "tanh", skip_dead_units=True)
 
 
 def test_stacked_mlp_refuses_an_unknown_unit_and_layers_that_leave_tensors_out():
