@@ -13,9 +13,8 @@ import copy
 import dataclasses
 import os
 import time
-import typing
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -50,12 +49,6 @@ def make_config(config_class: type, config=None, overrides: dict | None = None):
     if "hidden_sizes" in overrides:
         overrides["hidden_sizes"] = tuple(int(v) for v in overrides["hidden_sizes"])
     return dataclasses.replace(config, **overrides)
-
-
-def config_field_types(config_class: type) -> dict[str, Any]:
-    """Field name -> resolved type annotation, for parsing `--set key=value` on the command line."""
-    hints = typing.get_type_hints(config_class)
-    return {field.name: hints[field.name] for field in dataclasses.fields(config_class)}
 
 
 def check_positive(config, *names: str) -> None:
@@ -390,7 +383,6 @@ class DeepAgent(Agent):
         agent.num_timesteps = int(checkpoint["num_timesteps"])
         agent._learn_end = int(checkpoint["learn_end"])
         agent._load_extra_state(checkpoint["extra"])
-        agent._saved_episodes = checkpoint.get("episodes")
         if env is not None:
             agent.set_env(env)
         else:

@@ -270,10 +270,10 @@ class StackedMLP:
     `DENSE_LIVE_FRACTION` of its units live takes its dense matmuls). DQN's CartPole Q-nets at rl-zoo's settings
     keep about 30% of their second layer's units live on a batch from 5k steps on, so that layer's two backward
     matmuls shrink to about a third: 2.1 ms -> 1.1 ms for K = 10 members' (256, 256) layer on a batch of 64, the
-    gathers and the loop included. The weight gradient is bit for bit the dense one; the gradient sent down sums
-    the same nonzero terms in a shorter matmul, which BLAS may round differently (within float precision:
-    tests/nets/test_stacked.py). Each member's matmuls have its own shapes whatever the other members hold, so
-    member k of a population still equals the single run with its seed bit for bit.
+    gathers and the loop included. Both products sum the same nonzero terms as the dense ones, in matmuls of
+    other shapes, which BLAS may round differently (within float precision: tests/nets/test_stacked.py). Each
+    member's matmuls have its own shapes whatever the other members hold, so member k of a population still
+    equals the single run with its seed bit for bit.
     """
 
     units = tuple(_UNIT_BACKWARD)

@@ -332,3 +332,87 @@ def test_reinforce_loss_by_hand_with_padding_and_an_idle_member():
     entropy = torch.distributions.Categorical(logits=policy_net(x[3, :1])).entropy().squeeze()
     assert figures["policy_loss"][3] == 0.0
     assert loss[3].item() == pytest.approx((0.5 * (value - returns[3, 0]) ** 2 - 0.1 * entropy).item(), rel=1e-5)
+
+
+def test_ppo_shuffles_each_active_members_rows_with_its_own_generator_every_epoch():
+    """SB3 draws a fresh permutation of the rollout for every epoch; a member that stopped (target_kl) draws none,
+    so its generator stays where its single run's would be."""
+    agent = PPO("CartPole-v1", seeds=[0, 1, 2], num_envs=2, num_steps=8, batch_size=8)
+    states = [g.get_state() for g in agent.generators.torch]
+    first = agent._minibatch_order(64, np.array([True, False, True]))
+    second = agent._minibatch_order(64, np.array([True, True, True]))
+    for order in (first[0], first[2], second[0], second[1]):
+        assert sorted(order.tolist()) == list(range(64)) and order.tolist() != list(range(64))
+    assert first[1].tolist() == list(range(64)) and not torch.equal(first[0], second[0])
+    for k in (0, 1):  # each member's permutations are its own generator's draws, in order
+        g = torch.Generator().set_state(states[k])
+        if k == 0:
+            assert torch.equal(first[0], torch.randperm(64, generator=g))
+        assert torch.equal(second[k], torch.randperm(64, generator=g))
+
+
+def test_explained_variance_is_sb3s_per_member_and_nan_for_a_constant_target():
+    from agents.on_policy import explained_variance
+
+    g = torch.Generator().manual_seed(5)
+    target = torch.randn(3, 20, generator=g) * torch.tensor([[1.0], [10.0], [0.0]]) + 2.0
+    predicted = target + torch.randn(3, 20, generator=g) * 0.5
+    got = explained_variance(predicted, target)
+    for k in range(2):  # stable_baselines3.common.utils.explained_variance: 1 - Var[y - y_pred] / Var[y]
+        y, y_pred = target[k].numpy(), predicted[k].numpy()
+        assert got[k] == pytest.approx(1 - np.var(y - y_pred) / np.var(y), rel=1e-5)
+    assert np.isnan(got[2])
+
+
+@pytest.mark.parametrize("cls", [PPO, A2C])
+def test_truncated_episodes_bootstrap_from_their_normalized_last_observation(cls):
+    """The value of a truncated episode's last observation goes through the running observation normalizer, each
+    member's own, as every other input of the net does."""
+    settings = dict(batch_size=16) if cls is PPO else {}
+    agent = cls("CartPole-v1", seeds=[0, 1], num_envs=2, num_steps=8, normalize_obs=True, **settings)
+    agent.learn(64)  # statistics away from their start
+    g = np.random.default_rng(0)
+    obs = g.normal(size=(5, 4)).astype(np.float32) * 3
+    copies = np.array([0, 3, 1, 2, 3])  # members 0, 1, 0, 1, 1
+    rows = [(1, copies[:2], obs[:2]), (6, copies[2:], obs[2:])]
+    with torch.no_grad():  # as collect_rollout calls it
+        values = agent._final_values(rows, (8, 4))
+    members = copies // 2
+    normalizer = agent.normalizer
+    for i, (t, c) in enumerate([(1, 0), (1, 3), (6, 1), (6, 2), (6, 3)]):
+        k = members[i]
+        x = np.clip((obs[i] - normalizer.mean[k]) / np.sqrt(normalizer.var[k] + normalizer.epsilon), -normalizer.clip,
+                    normalizer.clip)
+        want = agent.policy.member_nets(k)["value_net"](torch.as_tensor(x, dtype=torch.float32)[None]).item()
+        assert values[t, c] == pytest.approx(want, rel=1e-5, abs=1e-6)
+    assert np.count_nonzero(values) == 5
+
+
+@pytest.mark.parametrize("env_id, action_shape", [("CartPole-v1", ()), ("Pendulum-v1", (1,))])
+def test_a_training_batch_unpacks_to_the_rollouts_inputs_actions_and_log_probabilities(env_id, action_shape):
+    agent = PPO(env_id, seeds=[0, 1], num_envs=2, num_steps=4, batch_size=8, n_epochs=1)
+    agent.learn(8)
+    rollout = agent.collect_rollout()
+    batch = agent.training_batch(rollout)
+    x, actions, old_log_probs, advantages, returns = batch.unpack(batch.packed)
+    for k in range(2):  # row t * N + i holds copy i at step t
+        want_actions = rollout.actions[:, k].reshape(8, *action_shape)
+        assert torch.equal(x[k], rollout.x[:, k].reshape(8, -1))
+        assert torch.equal(actions[k], want_actions.long() if not action_shape else want_actions)
+        nets = agent.policy.member_nets(k)
+        if action_shape:  # a Gaussian policy: the mean from the net, the member's log std
+            dist = torch.distributions.Normal(nets["policy_net"](x[k]), agent.policy.log_std[k].exp())
+            want = dist.log_prob(actions[k]).sum(-1)
+        else:
+            want = torch.distributions.Categorical(logits=nets["policy_net"](x[k])).log_prob(actions[k])
+        torch.testing.assert_close(old_log_probs[k], want.detach(), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(returns[k], advantages[k] + batch.values[k])
+
+
+@pytest.mark.parametrize("normalize_reward", [False, True])
+def test_reward_scaling_is_on_exactly_when_asked_for(normalize_reward):
+    agent = PPO("CartPole-v1", seeds=[0, 1], num_envs=2, num_steps=8, batch_size=16,
+                normalize_reward=normalize_reward).learn(32)
+    rewards = agent.collect_rollout().rewards  # CartPole pays 1 a step
+    assert (agent.reward_normalizer is not None) == normalize_reward
+    assert bool((rewards == 1.0).all()) != normalize_reward

@@ -111,7 +111,10 @@ def test_wrong_algorithm_old_and_corrupt_files_are_clear_errors(tmp_path):
     del record["agent"]["layout"]
     old = tmp_path / "old.pt"
     torch.save(record, old)
-    with pytest.raises(CheckpointError, match="written by an older mdparcade"):
+    from agents.deep import CHECKPOINT_LAYOUT
+
+    with pytest.raises(CheckpointError, match=rf"written by an older mdparcade \(checkpoint layout 1, this one reads "
+                                              rf"{CHECKPOINT_LAYOUT}\); retrain it"):
         Agent.load(old)
     with pytest.raises(CheckpointError, match="holds a DQN, not a PPO"):
         PPO.load(path)
@@ -288,6 +291,7 @@ def test_reinforce_reports_per_member_which_updated_on_how_many_episodes():
 def test_a_gaussian_policy_starts_at_the_configured_log_std(cls):
     agent = cls("Pendulum-v1", seeds=[0, 1], log_std_init=-1.5)
     assert agent.policy.log_std.shape == (2, 1, 1) and bool((agent.policy.log_std == -1.5).all())
+    assert bool((cls("Pendulum-v1", seed=0).policy.log_std == 0.0).all())  # SB3's default: std 1
 
 
 def test_dqn_computes_the_target_nets_values_once_per_distinct_sampled_row(monkeypatch):
@@ -307,3 +311,35 @@ def test_dqn_computes_the_target_nets_values_once_per_distinct_sampled_row(monke
     for step in range(20):
         rows = slice(step * 32, (step + 1) * 32)
         assert torch.equal(q[:, rows], agent.q_net.q_values(agent.target, next_x[:, rows]))
+
+
+def test_reinforce_updates_a_gaussian_policy_on_box_actions():
+    infos = []
+    agent = REINFORCE("Pendulum-v1", seeds=[0, 1], batch_episodes=2, num_envs=2)
+    start = agent.policy.params.flat.clone()
+    agent.learn(400, callback=lambda agent, info: infos.append(info))  # Pendulum's episodes last 200 steps
+    assert [m["updated"] for m in infos[0]["members"]] == [1.0, 1.0]
+    assert all(m["episodes_used"] == 2.0 and m["mean_episode_return"] < 0 for m in infos[0]["members"])
+    moved = (agent.policy.params.flat - start).abs().amax(1)
+    assert bool((moved > 0).all())
+
+
+def test_ppo_refuses_a_minibatch_larger_than_the_rollout_and_a_target_kl_that_is_not_positive():
+    with pytest.raises(ValueError, match=r"PPOConfig.batch_size \(256\) is larger than a rollout \(num_steps \* "
+                                         r"num_envs = 16\); lower it or collect more"):
+        PPO("CartPole-v1", num_steps=8, num_envs=2, batch_size=256)
+    with pytest.raises(ValueError, match="PPOConfig.target_kl must be > 0 or None, got 0"):
+        PPO("CartPole-v1", target_kl=0)
+    assert PPO("CartPole-v1", target_kl=0.01).config.target_kl == 0.01
+
+
+def test_env_kwargs_make_the_env_and_come_back_with_a_checkpoint(tmp_path):
+    agent = PPO("mdparcade/Corridor-v0", seed=0, env_kwargs={"obs_mode": "image"}, num_envs=2, num_steps=8,
+                batch_size=16, n_epochs=1)
+    assert agent.env_kwargs == {"obs_mode": "image"} and agent.encoder.kind == "image"
+    agent.learn(16)
+    assert agent.remaining_timesteps() == 0
+    loaded = Agent.load(agent.save(tmp_path / "a.pt", resume=True))
+    assert loaded.env_kwargs == {"obs_mode": "image"}
+    loaded.learn(16)  # the env is made again from its id and kwargs
+    assert loaded._obs.shape == agent._obs.shape and loaded.encoder.kind == "image"

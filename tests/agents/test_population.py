@@ -125,8 +125,9 @@ def test_population_predict_takes_one_batch_per_member_and_names_a_wrong_shape()
     agent = DQN("CartPole-v1", seeds=[0, 1])
     actions, _ = agent.predict(np.zeros((2, 5, 4), dtype=np.float32))
     assert actions.shape == (2, 5)
-    with pytest.raises(ValueError, match=r"population of 2 takes observations of shape \(2, B"):
-        agent.predict(np.zeros((5, 4), dtype=np.float32))
+    for wrong in [(5, 4), (3, 5, 4), (2, 5, 3)]:  # members, or an observation's shape
+        with pytest.raises(ValueError, match=r"population of 2 takes observations of shape \(2, B"):
+            agent.predict(np.zeros(wrong, dtype=np.float32))
 
 
 def test_seeds_and_seed_together_must_agree():
