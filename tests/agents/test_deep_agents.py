@@ -215,20 +215,6 @@ def test_dqn_backpropagates_by_hand_only_where_the_net_is_a_plain_mlp():
     assert DQN("mdparcade/Catch-v0", seed=0)._mlp is None  # a CNN trunk
 
 
-@pytest.mark.parametrize("field", ["num_envs", "learning_rate", "batch_size", "buffer_size", "train_freq",
-                                   "target_update_interval", "max_grad_norm"])
-def test_dqn_config_refuses_a_non_positive_count_or_rate_by_name(field):
-    with pytest.raises(ValueError, match=f"DQNConfig.{field} must be > 0, got 0"):
-        DQN("CartPole-v1", **{field: 0})
-
-
-@pytest.mark.parametrize("field", ["gamma", "tau", "exploration_fraction", "exploration_initial_eps",
-                                   "exploration_final_eps"])
-def test_dqn_config_refuses_a_fraction_outside_0_1_by_name(field):
-    with pytest.raises(ValueError, match=rf"DQNConfig.{field} must be in \[0, 1\], got 1.5"):
-        DQN("CartPole-v1", **{field: 1.5})
-
-
 def test_a2c_reports_its_losses_entropy_and_explained_variance_each_iteration():
     infos = []
     A2C("CartPole-v1", seed=0, num_steps=8).learn(64, callback=lambda agent, info: infos.append(info))
@@ -238,7 +224,11 @@ def test_a2c_reports_its_losses_entropy_and_explained_variance_each_iteration():
     assert all(info["value_loss"] > 0 and info["explained_variance"] <= 1 for info in infos)
 
 
-ON_POLICY_CHECKS = {
+#: Per algorithm: the config fields that must be > 0, and those that must lie in [0, 1].
+CONFIG_CHECKS = {
+    DQN: (["num_envs", "learning_rate", "batch_size", "buffer_size", "train_freq", "target_update_interval",
+           "max_grad_norm"], ["gamma", "tau", "exploration_fraction", "exploration_initial_eps",
+                              "exploration_final_eps"]),
     PPO: (["num_envs", "num_steps", "batch_size", "n_epochs", "learning_rate", "max_grad_norm"],
           ["gamma", "gae_lambda", "clip_range"]),
     A2C: (["num_envs", "num_steps", "learning_rate", "max_grad_norm"], ["gamma", "gae_lambda", "rms_alpha"]),
@@ -246,16 +236,16 @@ ON_POLICY_CHECKS = {
 }
 
 
-@pytest.mark.parametrize("cls, field", [(cls, field) for cls, (counts, _) in ON_POLICY_CHECKS.items()
+@pytest.mark.parametrize("cls, field", [(cls, field) for cls, (counts, _) in CONFIG_CHECKS.items()
                                         for field in counts])
-def test_on_policy_configs_refuse_a_non_positive_count_or_rate_by_name(cls, field):
+def test_configs_refuse_a_non_positive_count_or_rate_by_name(cls, field):
     with pytest.raises(ValueError, match=f"{cls.__name__}Config.{field} must be > 0, got 0"):
         cls("CartPole-v1", **{field: 0})
 
 
-@pytest.mark.parametrize("cls, field", [(cls, field) for cls, (_, fractions) in ON_POLICY_CHECKS.items()
+@pytest.mark.parametrize("cls, field", [(cls, field) for cls, (_, fractions) in CONFIG_CHECKS.items()
                                         for field in fractions])
-def test_on_policy_configs_refuse_a_fraction_outside_0_1_by_name(cls, field):
+def test_configs_refuse_a_fraction_outside_0_1_by_name(cls, field):
     with pytest.raises(ValueError, match=rf"{cls.__name__}Config.{field} must be in \[0, 1\], got 1.5"):
         cls("CartPole-v1", **{field: 1.5})
 
