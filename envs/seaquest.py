@@ -9,6 +9,7 @@ this module and of those two over the state arrays, one kernel call per `step`, 
 from __future__ import annotations
 
 from collections import namedtuple
+from operator import attrgetter
 
 import numpy as np
 from numba import njit
@@ -24,9 +25,10 @@ from envs.seaquest_movers import (
     FISH_PLANE,
     SLOT_BLOCK,
     SUB_PLANE,
+    MoverArrays,
     Movers,
 )
-from envs.seaquest_shots import FriendlyBullets
+from envs.seaquest_shots import BulletArrays, FriendlyBullets
 
 SIDE = 10
 MAX_OXYGEN = 200
@@ -72,10 +74,16 @@ _OXYGEN_WORD, _OXYGEN_WORDS = _gauge_words(OXYGEN_GAUGE * PLANE + (SIDE - 1) * S
 _DIVER_WORD, _DIVER_WORDS = _gauge_words(DIVER_GAUGE * PLANE + (SIDE - 1) * SIDE,
                                          [range(SIDE - 1 - divers, SIDE - 1) for divers in range(MAX_DIVERS + 1)])
 
-# The game's own per-copy state arrays (SeaquestGame's attributes of these names), as the kernels take them.
+# The game's own per-copy state arrays (SeaquestGame's attributes of these names), as the kernels use them.
 CopyArrays = namedtuple("CopyArrays", ("keys", "counters", "score", "sub_col", "sub_row", "sub_right", "oxygen",
                                        "diver_count", "shot_timer", "spawn_interval", "spawn_timer", "diver_timer",
                                        "move_interval", "ramp_index", "surfaced"))
+_copy_fields = attrgetter(*CopyArrays._fields)
+# The kernels take the whole state as one flat run of arrays (`SeaquestGame._state`): the fields of CopyArrays,
+# then BulletArrays', then MoverArrays', and `_unpack` regroups them. Numba types a call's arrays one by one in
+# compiled code but a namedtuple of arrays in Python (measured: 6.7 us a call against 2 us).
+_COPY_END = len(CopyArrays._fields)
+_BULLETS_END = _COPY_END + len(BulletArrays._fields)
 
 
 class SeaquestGame(BatchedGame):
@@ -143,13 +151,14 @@ class SeaquestGame(BatchedGame):
             self.movers = Movers(self.num_envs, np.shape(saved)[1])
         super().load_state_dict(state)
 
-    def _copy_arrays(self) -> CopyArrays:
-        return CopyArrays(*(getattr(self, name) for name in CopyArrays._fields))
+    def _state(self) -> tuple[np.ndarray, ...]:
+        """The state arrays as the kernels take them (see `_unpack`)."""
+        return (*_copy_fields(self), *self.bullets.arrays(), *self.movers.arrays())
 
     def _scratch(self) -> tuple[np.ndarray, ...]:
         """The kernels' scratch: per slot, flags uint8 (N, K) (observe's `visible`), offsets int16 (3, N, K),
         spread int8 (3, N, K); per copy, union uint64 (N,), gains int64 (N,) and surfacing bool (N,). Made again
-        when the movers grow. (The kernels get the uint64 views they need at each call: a view kept here would
+        when the movers grow. (The kernels take the uint64 views they need themselves: a view kept here would
         lose its link to its array in a pickled or copied game.)"""
         scratch = getattr(self, "_scratch_arrays", None)
         if scratch is None or scratch[0].shape[1] != self.movers.num_slots:
@@ -161,20 +170,17 @@ class SeaquestGame(BatchedGame):
         return scratch
 
     def reset(self, mask: np.ndarray) -> None:
-        _reset_copies(self._per_copy(mask, np.bool_, "mask"), self._copy_arrays(), self.bullets.arrays(),
-                      self.movers.arrays())
+        _reset_copies(self._per_copy(mask, np.bool_, "mask"), *self._state())
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         actions = self._per_copy(actions, np.int64, "actions")
         reward = np.empty(self.num_envs, dtype=np.float32)
         terminated = np.empty(self.num_envs, dtype=bool)
-        copies, bullets = self._copy_arrays(), self.bullets.arrays()
         done, first = 0, True
         while True:
             flags, _, spread, union, gains, surfacing = self._scratch()
-            done = _step_copies(first, done, actions, self.difficulty_ramping, copies, bullets, self.movers.arrays(),
-                                flags, flags.view(np.uint64), union, spread, spread.view(np.uint64), gains,
-                                surfacing, reward, terminated)
+            done = _step_copies(first, done, actions, self.difficulty_ramping, flags, union, spread, gains,
+                                surfacing, reward, terminated, *self._state())
             if done == self.num_envs:
                 return reward, terminated
             first = False
@@ -187,15 +193,21 @@ class SeaquestGame(BatchedGame):
     def observe(self) -> np.ndarray:
         obs = np.empty((self.num_envs, CHANNELS, SIDE, SIDE), dtype=np.uint8)
         visible, offsets = self._scratch()[:2]
-        flat = obs.reshape(-1)
-        _draw_copies(flat, flat.view(np.uint64), self._copy_arrays(), self.bullets.arrays(), self.movers.arrays(),
-                     visible, visible.view(np.uint64), offsets)
+        _draw_copies(obs.reshape(-1), visible, offsets, *self._state())
         return obs
 
 
+@njit(cache=True, inline="always")
+def _unpack(state):
+    """The kernels' flat `state` (SeaquestGame._state) as (CopyArrays, BulletArrays, MoverArrays)."""
+    return (CopyArrays(*state[:_COPY_END]), BulletArrays(*state[_COPY_END:_BULLETS_END]),
+            MoverArrays(*state[_BULLETS_END:]))
+
+
 @_kernel
-def _reset_copies(mask, c, b, m):
+def _reset_copies(mask, *state):
     """`SeaquestGame.reset`: the start state in the copies where `mask`, whose counters advance by 1."""
+    c, b, m = _unpack(state)
     for i in range(len(mask)):
         if mask[i]:
             c.sub_col[i], c.sub_row[i], c.sub_right[i] = START_COL, 0, False
@@ -209,10 +221,9 @@ def _reset_copies(mask, c, b, m):
 
 
 @_kernel
-def _step_copies(first, start, actions, ramping, c, b, m, flags, flag_words, union, spread, spread_words, gains,
-                 surfacing, reward, terminated):
-    """`SeaquestGame.step` (c: CopyArrays, b: BulletArrays, m: MoverArrays; flags... the scratch of
-    `SeaquestGame._scratch` and views of it); writes `reward` and `terminated`. Returns the number of copies, or
+def _step_copies(first, start, actions, ramping, flags, union, spread, gains, surfacing, reward, terminated, *state):
+    """`SeaquestGame.step` (flags...: the scratch of `SeaquestGame._scratch`; state: SeaquestGame._state); writes
+    `reward` and `terminated`. Returns the number of copies, or
     the first copy (from `start`) that needs a free mover slot it lacks, when only the copies before it have
     spawned: the caller adds slots and calls again from there (`first` False: the timers have counted down).
 
@@ -221,6 +232,8 @@ def _step_copies(first, start, actions, ramping, c, b, m, flags, flag_words, uni
     Each rule that every copy follows is a flat loop over all copies (or all slots), which the compiler turns
     into vector instructions; the rarer rules (spawns, shots, pick-ups) run per copy where they apply.
     """
+    c, b, m = _unpack(state)
+    flag_words, spread_words = flags.view(np.uint64), spread.view(np.uint64)
     n = len(actions)
     if first:
         movers.count_down(m)
@@ -354,10 +367,12 @@ def _surface(c, m, i, ramping):
 
 
 @_kernel
-def _draw_copies(flat, words, c, b, m, visible, visible_words, offsets):
-    """`SeaquestGame.observe` into `flat`, the new observation's bytes (`words`: the same as uint64): each
-    copy's block is zeroed, then its gauges (row 9), sub, bullets and movers are set. visible, visible_words,
-    offsets: scratch for seaquest_movers.locate (which finds where every slot shows in one vectorized loop)."""
+def _draw_copies(flat, visible, offsets, *state):
+    """`SeaquestGame.observe` into `flat`, the new observation's bytes: each copy's block is zeroed, then its
+    gauges (row 9), sub, bullets and movers are set. visible, offsets: scratch for seaquest_movers.locate (which
+    finds where every slot shows in one vectorized loop)."""
+    c, b, m = _unpack(state)
+    words, visible_words = flat.view(np.uint64), visible.view(np.uint64)
     movers.locate(m, visible, offsets)
     for i in range(len(c.sub_row)):
         base, word = i * BLOCK, i * (BLOCK // 8)

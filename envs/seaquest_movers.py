@@ -9,6 +9,7 @@ rest (spawns, pick-ups, and in envs/seaquest_shots.py the shots) run per copy, w
 from __future__ import annotations
 
 from collections import namedtuple
+from operator import attrgetter
 
 import numpy as np
 from llvmlite import ir
@@ -35,6 +36,7 @@ NEAR_BYTES, HIT_BYTES, REACHED_BYTES = (np.uint64(flag * 0x0101010101010101) for
 
 MoverArrays = namedtuple("MoverArrays", ("col", "cell", "step", "timer", "period", "shot", "plane", "birth",
                                          "bullet_col", "bullet_cell", "bullet_step"))
+_fields = attrgetter(*MoverArrays._fields)
 
 
 class Movers:
@@ -78,7 +80,7 @@ class Movers:
 
     def arrays(self) -> MoverArrays:
         """The fields, as the compiled rules take them."""
-        return MoverArrays(*(getattr(self, name) for name in MoverArrays._fields))
+        return MoverArrays(*_fields(self))
 
     def clear(self, copies: np.ndarray) -> None:
         """Free every slot and remove every bullet of the copies `copies` (int64 (R,) or bool (N,))."""
