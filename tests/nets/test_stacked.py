@@ -120,7 +120,7 @@ def test_load_flat_checks_the_shape_and_writes_the_chosen_rows():
 
 
 def test_an_empty_stack_is_refused():
-    with pytest.raises(ValueError, match="a ParameterStack needs at least one member"):
+    with pytest.raises(ValueError, match="^a ParameterStack needs at least one member$"):
         ParameterStack([])
 
 
@@ -260,3 +260,66 @@ def test_stacked_mlp_refuses_an_unknown_unit_and_layers_that_leave_tensors_out()
     with pytest.raises(ValueError, match="must cover the stack's tensors .*: the backward writes the gradient of "
                                          "these layers only"):
         StackedMLP(stack, ["dense0", "heads"], "relu")
+
+
+def test_stacked_mlp_skips_dead_units_of_hidden_layers_of_unequal_widths():
+    """A (3 -> 24 -> 16 -> 2) net: the live rows are rows of dense1's 16 outputs, its inputs 24 wide."""
+    torch.manual_seed(3)
+    nets = [nn.Sequential(nn.Linear(3, 24), nn.ReLU(), nn.Linear(24, 16), nn.ReLU(), nn.Linear(16, 2))
+            for _ in range(2)]
+    with torch.no_grad():
+        nets[1][2].bias[:9] = -50.0  # 7 of 16 live at most: the skip path
+    x, grad_out = torch.randn(2, 3, 20), torch.randn(2, 2, 20)
+    gradients = []
+    for skip in (False, True):
+        stack = mlp_stack(nets)
+        mlp = StackedMLP(stack, ["dense0", "dense1", "heads"], "relu", skip_dead_units=skip)
+        mlp.forward(x)
+        mlp.backward(grad_out)
+        gradients.append(stack.grad.clone())
+    torch.testing.assert_close(gradients[1], gradients[0], rtol=1e-5, atol=1e-7)
+    assert not mlp_stack(nets)._named_view(gradients[1], "dense1.weight")[1, :9].any()
+
+
+def test_a_loss_that_leaves_tensors_unused_gives_them_zero_gradients():
+    stack = ParameterStack([[("used", torch.ones(2)), ("unused", torch.ones(3))] for _ in range(2)])
+    stack.grad.fill_(7.0)
+    stack.backward((stack["used"] * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum())
+    torch.testing.assert_close(stack.grad[:, :2], torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert not stack.grad[:, 2:].any()
+
+
+def test_clipping_a_tiny_gradient_divides_by_its_norm_plus_torchs_epsilon():
+    stack = stack_of(members(1))
+    grads = torch.randn(1, stack.size)
+    grads *= 1e-5 / torch.linalg.vector_norm(grads)
+    stack.grad[:, :stack.size] = grads
+    stack.clip_grad_norm_(1e-6)
+    p = nn.Parameter(torch.zeros(stack.size))
+    p.grad = grads[0].clone()
+    torch.nn.utils.clip_grad_norm_([p], 1e-6)  # max_norm / (norm + 1e-6): 0.0909..., not 0.1111...
+    torch.testing.assert_close(stack.grad[0, :stack.size], p.grad, rtol=1e-6, atol=0)
+
+
+def test_a_batch_of_17_rows_or_more_runs_feature_major():
+    from nets.stacked import FEATURE_MAJOR_ROWS, feature_major
+
+    assert FEATURE_MAJOR_ROWS == 17 and feature_major(17) and not feature_major(16)
+
+
+def test_tanh_takes_the_sigmoid_form_from_its_size_threshold_and_activation_function_uses_it():
+    from nets.stacked import SIGMOID_TANH_ELEMENTS, tanh
+
+    x = torch.linspace(-3, 3, 2 * SIGMOID_TANH_ELEMENTS).reshape(2, -1)  # exactly the threshold per member
+    sigmoid_form = torch.sigmoid(x * 2.0).mul_(2.0).sub_(1.0)
+    assert torch.equal(tanh(x), sigmoid_form) and not torch.equal(torch.tanh(x), sigmoid_form)
+    assert torch.equal(activation_function("tanh")(x), sigmoid_form)
+    small = x[:, :-1]
+    assert torch.equal(tanh(small), torch.tanh(small))
+
+
+def test_linear_layers_name_the_layer_that_has_no_stacked_form():
+    from nets.stacked import linear_layers
+
+    with pytest.raises(ValueError, match=r"^BatchNorm1d has no member-stacked form$"):
+        linear_layers(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)))
