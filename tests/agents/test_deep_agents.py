@@ -116,6 +116,11 @@ def test_wrong_algorithm_old_and_corrupt_files_are_clear_errors(tmp_path):
     with pytest.raises(CheckpointError, match=rf"written by an older mdparcade \(checkpoint layout 1, this one reads "
                                               rf"{CHECKPOINT_LAYOUT}\); retrain it"):
         Agent.load(old)
+    record["agent"]["layout"] = CHECKPOINT_LAYOUT + 7  # a layout of some other version is named as it is
+    torch.save(record, old)
+    with pytest.raises(CheckpointError, match=rf"\(checkpoint layout {CHECKPOINT_LAYOUT + 7}, this one reads "
+                                              rf"{CHECKPOINT_LAYOUT}\)"):
+        Agent.load(old)
     with pytest.raises(CheckpointError, match="holds a DQN, not a PPO"):
         PPO.load(path)
     corrupt = tmp_path / "corrupt.pt"
