@@ -184,8 +184,9 @@ class DQN(DeepAgent):
     def train(self, gradient_steps: int) -> dict:
         """`gradient_steps` updates of every member on minibatches its own generator sampled up front (one
         gather and one host-to-device copy per round). The target net is fixed during a round (it moves only
-        while collecting): its values are computed once per distinct sampled row (`_target_q_of_round`); with
-        double Q the online net's choice of a' is made minibatch by minibatch, as it moves every step."""
+        while collecting): its values are computed once per distinct sampled row (`_target_q_of_round`), and
+        plain DQN's TD targets for the whole round in one pass; with double Q the online net's choice of a' is
+        made minibatch by minibatch, as it moves every step. The logged loss is computed once, after the round."""
         config, batch = self.config, self.config.batch_size
         index = self.replay.sample_indices(self.generators.numpy, gradient_steps * batch)
         obs, actions, rewards, next_obs, terminated = self.replay.gather(index)
@@ -193,21 +194,32 @@ class DQN(DeepAgent):
         actions = torch.as_tensor(actions, device=self.device).unsqueeze(-1)
         rewards = torch.as_tensor(rewards, device=self.device)
         not_done = torch.as_tensor(~terminated, dtype=torch.float32, device=self.device)
-        losses = torch.zeros(gradient_steps, self.num_members, device=self.device)
         mlp = self._mlp if feature_major(batch) else None
         next_q = self._target_q_of_round(index, next_x, batch)
+        with torch.no_grad():
+            targets = torch.empty_like(rewards) if config.double_q else self.targets(rewards, next_x, not_done, next_q)
+        q_taken = torch.empty_like(targets)  # Q(s, a) of every minibatch, as each step saw it
+        if mlp is not None:  # the gradient of the Huber loss on the chosen action only: a one-hot mask
+            chosen = torch.zeros(*actions.shape[:2], self.q_net.num_actions, device=self.device)
+            chosen.scatter_(-1, actions, 1.0)
         for step in range(gradient_steps):
             rows = slice(step * batch, (step + 1) * batch)
-            with torch.no_grad():
-                targets = self.targets(rewards[:, rows], next_x[:, rows], not_done[:, rows], next_q[:, rows])
+            if config.double_q:
+                with torch.no_grad():
+                    targets[:, rows] = self.targets(rewards[:, rows], next_x[:, rows], not_done[:, rows],
+                                                    next_q[:, rows])
             if mlp is not None:
-                losses[step] = self._huber_step(mlp, x[:, rows], actions[:, rows], targets)
+                q_taken[:, rows] = self._huber_step(mlp, x[:, rows], actions[:, rows], chosen[:, rows],
+                                                    targets[:, rows])
                 continue
             q = self.q_net(x[:, rows]).gather(-1, actions[:, rows]).squeeze(-1)
-            loss = torch.nn.functional.smooth_l1_loss(q, targets, reduction="none").mean(1)
+            loss = torch.nn.functional.smooth_l1_loss(q, targets[:, rows], reduction="none").mean(1)
             gradient_step(self.q_net.params, self.optimizer, loss.sum(), config.max_grad_norm)
-            losses[step] = loss.detach()
-        return {"loss": losses.mean(0).cpu().numpy().astype(np.float64), "gradient_steps": float(gradient_steps)}
+            q_taken[:, rows] = q.detach()
+        with torch.no_grad():
+            losses = torch.nn.functional.smooth_l1_loss(q_taken, targets, reduction="none")
+            losses = losses.view(self.num_members, gradient_steps, batch).mean(2).mean(1)
+        return {"loss": losses.cpu().numpy().astype(np.float64), "gradient_steps": float(gradient_steps)}
 
     @torch.no_grad()
     def _target_q_of_round(self, index: np.ndarray, next_x: torch.Tensor, batch: int) -> torch.Tensor:
@@ -227,19 +239,24 @@ class DQN(DeepAgent):
         return q[members, inverse]
 
     @torch.no_grad()
-    def _huber_step(self, mlp: StackedMLP, x: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor):
+    def _huber_step(self, mlp: StackedMLP, x: torch.Tensor, actions: torch.Tensor, chosen: torch.Tensor,
+                    targets: torch.Tensor) -> torch.Tensor:
         """The gradient step of `train` on the online net as a StackedMLP: the Huber loss's gradient written by
-        hand (d mean_b huber(q_b - y_b) / d q_b, as autograd's mean and smooth_l1_loss backward compute it),
-        backpropagated by `mlp`; the same numbers as autograd's. Returns the (K,) losses."""
+        hand, backpropagated by `mlp`; the same numbers as autograd's. chosen (K, B, A): the actions taken, one
+        hot. Returns Q(s, a) (K, B) before the step.
+
+        d mean_b huber(q_b - y_b) / d q_b is clamp(q_b - y_b, -1, 1) / B, bit for bit what autograd's mean and
+        smooth_l1_loss backward compute (smooth_l1_backward with beta 1: +-grad beyond the kink, x * grad inside
+        it); placed on the chosen action by the one-hot mask (exact: x * 1 = x, x * 0 = 0)."""
         members, batch = targets.shape
         q_all = mlp.forward(x.reshape(members, batch, -1).transpose(1, 2)).transpose(1, 2)  # (K, B, A)
         q = q_all.gather(-1, actions).squeeze(-1)
-        grad_q = torch.ops.aten.smooth_l1_loss_backward(torch.ones_like(q).div_(batch), q, targets, 0, 1.0)
-        # (K, B, A) laid out as autograd's gather backward lays it out (new_zeros; zeros_like would keep q_all's
-        # feature-major strides, and the reductions over B would then round differently)
-        mlp.backward(q_all.new_zeros(q_all.shape).scatter_(-1, actions, grad_q.unsqueeze(-1)).transpose(1, 2))
+        grad_q = torch.sub(q, targets).clamp_(-1.0, 1.0).mul_(1.0 / batch)
+        # (K, B, A) in the layout autograd's gather backward gives it (a fresh contiguous tensor; q_all's
+        # feature-major strides would make the reductions over B round differently)
+        mlp.backward(torch.mul(chosen, grad_q.unsqueeze(-1)).transpose(1, 2))
         apply_gradient(self.q_net.params, self.optimizer, self.config.max_grad_norm)
-        return torch.nn.functional.smooth_l1_loss(q, targets, reduction="none").mean(1)
+        return q
 
     # Resume state -----------------------------------------------------------------------------------------
     def _extra_state(self, members: list[int], resume: bool) -> dict:

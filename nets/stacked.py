@@ -116,7 +116,12 @@ class ParameterStack:
 
     @torch.no_grad()
     def polyak_(self, other: ParameterStack, tau: float) -> None:
-        """self <- (1 - tau) self + tau other, written as stable-baselines3's `polyak_update` writes it."""
+        """self <- (1 - tau) self + tau other, written as stable-baselines3's `polyak_update` writes it; tau = 1 (a
+        hard update, SB3's DQN default) is one copy: 0 * x + y is y (SB3's two passes can only turn a -0 into
+        +0), and the copy is one pass over the weights instead of two, every `target_update_interval` steps."""
+        if tau == 1.0:
+            self.flat.copy_(other.flat)
+            return
         self.flat.mul_(1.0 - tau).add_(other.flat, alpha=tau)
 
     def member(self, k: int) -> dict[str, torch.Tensor]:

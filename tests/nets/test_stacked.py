@@ -323,3 +323,24 @@ def test_linear_layers_name_the_layer_that_has_no_stacked_form():
 
     with pytest.raises(ValueError, match=r"^BatchNorm1d has no member-stacked form$"):
         linear_layers(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)))
+
+
+@pytest.mark.parametrize("tau", [0.3, 1.0])
+def test_polyak_update_is_sb3s_on_every_member_and_a_hard_update_copies(tau):
+    from stable_baselines3.common.utils import polyak_update
+
+    g = torch.Generator().manual_seed(5)
+    members = [[("w", torch.randn(3, 4, generator=g)), ("b", torch.randn(4, generator=g))] for _ in range(3)]
+    target = ParameterStack(members)
+    online = ParameterStack([[(n, t + torch.randn(t.shape, generator=g)) for n, t in m] for m in members])
+    want = []
+    for k in range(3):
+        params, targets = list(online.member(k).values()), list(target.member(k).values())
+        polyak_update(params, targets, tau)
+        want.append(targets)
+    target.polyak_(online, tau)
+    for k in range(3):
+        for got, expected in zip(target.member(k).values(), want[k]):
+            assert torch.equal(got, expected)
+    if tau == 1.0:
+        assert torch.equal(target.flat, online.flat)
