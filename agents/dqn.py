@@ -247,7 +247,7 @@ class DQN(DeepAgent):
 
         d mean_b huber(q_b - y_b) / d q_b is clamp(q_b - y_b, -1, 1) / B, bit for bit what autograd's mean and
         smooth_l1_loss backward compute (smooth_l1_backward with beta 1: +-grad beyond the kink, x * grad inside
-        it); placed on the chosen action by the one-hot mask (exact: x * 1 = x, x * 0 = 0)."""
+        it); placed on the chosen action by the one-hot mask (exact: x * 1 = x, x * 0 = +-0, a zero either way)."""
         members, batch = targets.shape
         q_all = mlp.forward(x.reshape(members, batch, -1).transpose(1, 2)).transpose(1, 2)  # (K, B, A)
         q = q_all.gather(-1, actions).squeeze(-1)
