@@ -117,14 +117,6 @@ def test_save_leaves_the_replay_out_unless_resuming_and_a_population_file_has_no
     assert plain.config.seed is None and agent.member(1).config.seed == 4
 
 
-def test_a_population_refuses_observations_of_another_population_size():
-    agent = PPO("CartPole-v1", seeds=[0, 1], **SMALL_PPO)
-    assert agent.predict(np.zeros((2, 5, 4), dtype=np.float32))[0].shape == (2, 5)
-    with pytest.raises(ValueError, match=r"a population of 2 takes observations of shape \(2, B, \*\(4,\)\), "
-                                         r"got \(3, 5, 4\)"):
-        agent.predict(np.zeros((3, 5, 4), dtype=np.float32))
-
-
 def test_a_config_object_is_the_base_that_keywords_override_and_hidden_sizes_become_a_tuple():
     from agents.ppo import PPOConfig
 

@@ -3,6 +3,8 @@ trajectories), `member(k)` is an ordinary agent, and a population predicts for K
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -126,7 +128,8 @@ def test_population_predict_takes_one_batch_per_member_and_names_a_wrong_shape()
     actions, _ = agent.predict(np.zeros((2, 5, 4), dtype=np.float32))
     assert actions.shape == (2, 5)
     for wrong in [(5, 4), (3, 5, 4), (2, 5, 3)]:  # members, or an observation's shape
-        with pytest.raises(ValueError, match=r"population of 2 takes observations of shape \(2, B"):
+        with pytest.raises(ValueError, match=rf"^a population of 2 takes observations of shape \(2, B, \*\(4,\)\), "
+                                             rf"got {re.escape(str(wrong))}$"):
             agent.predict(np.zeros(wrong, dtype=np.float32))
 
 
