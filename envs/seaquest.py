@@ -157,8 +157,9 @@ class SeaquestGame(BatchedGame):
 
     def _scratch(self) -> tuple[np.ndarray, ...]:
         """The kernels' scratch: per slot, flags uint8 (N, K) (observe's `visible`), offsets int16 (3, N, K),
-        spread int8 (3, N, K); per copy, union uint64 (N,), gains int64 (N,) and surfacing bool (N,). Made again
-        when the movers grow. (The kernels take the uint64 views they need themselves: a view kept here would
+        spread int8 (3, N, K); per copy, union uint64 (N,), gains int64 (N,), surfacing bool (N,), need uint8
+        (N rounded up to a multiple of 8, zero past N) and copies int64 (N,) (seaquest_movers.flagged's). Made
+        again when the movers grow. (The kernels take the uint64 views they need themselves: a view kept here would
         lose its link to its array in a pickled or copied game.)"""
         scratch = getattr(self, "_scratch_arrays", None)
         if scratch is None or scratch[0].shape[1] != self.movers.num_slots:
@@ -166,7 +167,7 @@ class SeaquestGame(BatchedGame):
             self._scratch_arrays = scratch = (
                 np.zeros((n, k), dtype=np.uint8), np.zeros((3, n, k), dtype=np.int16),
                 np.zeros((3, n, k), dtype=np.int8), np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.int64),
-                np.zeros(n, dtype=bool))
+                np.zeros(n, dtype=bool), np.zeros(-(-n // 8) * 8, dtype=np.uint8), np.zeros(n, dtype=np.int64))
         return scratch
 
     def reset(self, mask: np.ndarray) -> None:
@@ -178,9 +179,9 @@ class SeaquestGame(BatchedGame):
         terminated = np.empty(self.num_envs, dtype=bool)
         done, first = 0, True
         while True:
-            flags, _, spread, union, gains, surfacing = self._scratch()
+            flags, _, spread, union, gains, surfacing, need, copies = self._scratch()
             done = _step_copies(first, done, actions, self.difficulty_ramping, flags, union, spread, gains,
-                                surfacing, reward, terminated, *self._state())
+                                surfacing, need, copies, reward, terminated, *self._state())
             if done == self.num_envs:
                 return reward, terminated
             first = False
@@ -221,7 +222,8 @@ def _reset_copies(mask, *state):
 
 
 @_kernel
-def _step_copies(first, start, actions, ramping, flags, union, spread, gains, surfacing, reward, terminated, *state):
+def _step_copies(first, start, actions, ramping, flags, union, spread, gains, surfacing, need, copies, reward,
+                 terminated, *state):
     """`SeaquestGame.step` (flags...: the scratch of `SeaquestGame._scratch`; state: SeaquestGame._state); writes
     `reward` and `terminated`. Returns the number of copies, or
     the first copy (from `start`) that needs a free mover slot it lacks, when only the copies before it have
@@ -230,20 +232,26 @@ def _step_copies(first, start, actions, ramping, flags, union, spread, gains, su
     MinAtar's order is spawns, the sub's move, bullets, divers, subs, enemy bullets, fish; these only meet where
     noted in the rules called (envs/seaquest_shots.py's `resolve_shots`, envs/seaquest_movers.py's `pick_up`).
     Each rule that every copy follows is a flat loop over all copies (or all slots), which the compiler turns
-    into vector instructions; the rarer rules (spawns, shots, pick-ups) run per copy where they apply.
+    into vector instructions; the rarer rules (spawns, firing, shots, pick-ups, surfacing) run per copy where a
+    flat loop flagged them (`need`, listed into `copies` by seaquest_movers.flagged).
     """
     c, b, m = _unpack(state)
     flag_words, spread_words = flags.view(np.uint64), spread.view(np.uint64)
     n = len(actions)
     if first:
         movers.count_down(m)
-    for i in range(start, n):
-        if (c.spawn_timer[i] == 0 or c.diver_timer[i] == 0) and not _spawn(c, m, i):
+    for i in range(n):
+        need[i] = (c.spawn_timer[i] == 0) | (c.diver_timer[i] == 0)
+    for j in range(movers.flagged(need, copies)):
+        i = copies[j]
+        if i >= start and not _spawn(c, m, i):
             return i
     for i in range(n):
-        if actions[i] == FIRE and c.shot_timer[i] == 0:  # a FIRE that cannot shoot does nothing
-            shots.fire(b, i, c.sub_row[i], c.sub_col[i], c.sub_right[i])
-            c.shot_timer[i] = SHOT_COOL_DOWN
+        need[i] = (actions[i] == FIRE) & (c.shot_timer[i] == 0)  # a FIRE that cannot shoot does nothing
+    for j in range(movers.flagged(need, copies)):
+        i = copies[j]
+        shots.fire(b, i, c.sub_row[i], c.sub_col[i], c.sub_right[i])
+        c.shot_timer[i] = SHOT_COOL_DOWN
     _move_subs(c, actions)
     shots.move(b)
     _spread(c, b, spread_words)
@@ -251,18 +259,24 @@ def _step_copies(first, start, actions, ramping, flags, union, spread, gains, su
     movers.copy_flags(flag_words, union)
     for i in range(n):
         gains[i] = 0
-        if union[i] & movers.NEAR_BYTES:
-            gains[i] = shots.resolve_shots(b, m, flags, i, c.sub_row[i] * SIDE + c.sub_col[i])
+        need[i] = (union[i] & movers.NEAR_BYTES) != 0
+    for j in range(movers.flagged(need, copies)):
+        i = copies[j]
+        gains[i] = shots.resolve_shots(b, m, flags, i, c.sub_row[i] * SIDE + c.sub_col[i])
     movers.settle(m, flags, spread)
     movers.copy_flags(flag_words, union)
     for i in range(n):
         terminated[i] = (union[i] & movers.HIT_BYTES) != 0
-        if union[i] & movers.REACHED_BYTES:
-            c.diver_count[i] += movers.pick_up(m, flags, i, MAX_DIVERS - c.diver_count[i])
+        need[i] = (union[i] & movers.REACHED_BYTES) != 0
+    for j in range(movers.flagged(need, copies)):
+        i = copies[j]
+        c.diver_count[i] += movers.pick_up(m, flags, i, MAX_DIVERS - c.diver_count[i])
     _breathe(c, surfacing, terminated)
     for i in range(n):
-        if surfacing[i]:
-            gains[i] += _surface(c, m, i, ramping)
+        need[i] = surfacing[i]
+    for j in range(movers.flagged(need, copies)):
+        i = copies[j]
+        gains[i] += _surface(c, m, i, ramping)
     for i in range(n):
         c.spawn_timer[i] -= c.spawn_timer[i] > 0
         c.diver_timer[i] -= c.diver_timer[i] > 0

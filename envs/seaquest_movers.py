@@ -262,6 +262,23 @@ def pop_slot(bits):
 
 
 @njit(cache=True, inline="always")
+def flagged(need, copies):
+    """The indices of the nonzero bytes of `need` (uint8, its length a multiple of 8, zero past the copies), in
+    order, into `copies` (int64); returns how many. A copy in 8 is flagged where a rule applies rarely: the loop
+    over them tests a word per 8 copies rather than branching at every copy (measured: 3.5-6 us a rule at 4096
+    copies with none flagged, against under 1 us)."""
+    count = 0
+    need_words = need.view(np.uint64)
+    for word in range(need_words.shape[0]):
+        bits = nonzero_bytes(need_words[word])
+        while bits:
+            slot, bits = pop_slot(bits)
+            copies[count] = word * 8 + slot
+            count += 1
+    return count
+
+
+@njit(cache=True, inline="always")
 def cell_before(m, flags, i, k):
     """Slot k's cell before this step's move."""
     return np.int8(m.cell[i, k] - m.step[i, k]) if flags[i, k] & MOVED else m.cell[i, k]
