@@ -171,7 +171,8 @@ class SeaquestGame(BatchedGame):
         return scratch
 
     def reset(self, mask: np.ndarray) -> None:
-        _reset_copies(self._per_copy(mask, np.bool_, "mask"), *self._state())
+        need, copies = self._scratch()[6:]
+        _reset_copies(self._per_copy(mask, np.bool_, "mask"), need, copies, *self._state())
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         actions = self._per_copy(actions, np.int64, "actions")
@@ -206,19 +207,22 @@ def _unpack(state):
 
 
 @_kernel
-def _reset_copies(mask, *state):
-    """`SeaquestGame.reset`: the start state in the copies where `mask`, whose counters advance by 1."""
+def _reset_copies(mask, need, copies, *state):
+    """`SeaquestGame.reset`: the start state in the copies where `mask`, whose counters advance by 1 (need,
+    copies: scratch for seaquest_movers.flagged)."""
     c, b, m = _unpack(state)
     for i in range(len(mask)):
-        if mask[i]:
-            c.sub_col[i], c.sub_row[i], c.sub_right[i] = START_COL, 0, False
-            c.oxygen[i], c.diver_count[i], c.shot_timer[i] = MAX_OXYGEN, 0, 0
-            c.spawn_interval[i] = c.spawn_timer[i] = INIT_SPAWN_INTERVAL
-            c.diver_timer[i] = DIVER_SPAWN_INTERVAL
-            c.move_interval[i], c.ramp_index[i], c.surfaced[i], c.score[i] = INIT_MOVE_INTERVAL, 0, True, 0
-            shots.clear(b, i)
-            movers.clear(m, i)
-            c.counters[i] += np.uint64(1)
+        need[i] = mask[i]
+    for j in range(movers.flagged(need, copies)):
+        i = copies[j]
+        c.sub_col[i], c.sub_row[i], c.sub_right[i] = START_COL, 0, False
+        c.oxygen[i], c.diver_count[i], c.shot_timer[i] = MAX_OXYGEN, 0, 0
+        c.spawn_interval[i] = c.spawn_timer[i] = INIT_SPAWN_INTERVAL
+        c.diver_timer[i] = DIVER_SPAWN_INTERVAL
+        c.move_interval[i], c.ramp_index[i], c.surfaced[i], c.score[i] = INIT_MOVE_INTERVAL, 0, True, 0
+        shots.clear(b, i)
+        movers.clear(m, i)
+        c.counters[i] += np.uint64(1)
 
 
 @_kernel
