@@ -11,7 +11,7 @@ import pytest
 from minatar_reference import MinAtarComparison, lookahead, make_reference, reference_observation
 
 import envs  # noqa: F401  (registers the ids)
-from envs import seaquest
+from envs import seaquest, seaquest_movers
 from envs.seaquest import SeaquestGame
 from envs.seaquest_movers import DIVER_PLANE, FISH_PLANE, SUB_PLANE
 from envs.seaquest_shots import DEAD_BULLET_CELL
@@ -219,6 +219,17 @@ def test_with_room_for_one_diver_the_newest_one_reached_is_picked():
     game, reference = state_pair(sub_x=5, sub_y=2, diver_count=5, divers=divers)
     step_both(game, reference, NOOP)
     assert game.diver_count[0] == 6 and len(reference.divers) == 2
+
+
+@pytest.mark.parametrize("size, density", [(8, 0.0), (8, 1.0), (1008, 0.05), (1008, 0.5)])
+def test_flagged_lists_the_nonzero_bytes_in_order(size, density):
+    """The rare rules' loops run over these copies (seaquest_movers.flagged): any byte value counts as set."""
+    rng = np.random.default_rng(size)
+    need = np.where(rng.random(size) < density, rng.integers(1, 256, size), 0).astype(np.uint8)
+    copies = np.full(size, -1, dtype=np.int64)
+    count = seaquest_movers.flagged(need, copies)
+    assert count == np.count_nonzero(need)
+    np.testing.assert_array_equal(copies[:count], np.flatnonzero(need))
 
 
 def test_more_movers_than_slots_adds_slots():
