@@ -109,8 +109,10 @@ class SeaquestGame(BatchedGame):
     MinAtar's list order decides a few rare ties (which of two enemies in one cell a bullet hits, which
     diver is picked up when one more fits); see envs/seaquest_shots.py and `pick_up` in
     envs/seaquest_movers.py. State per copy, all (N,): sub_col, sub_row, sub_right, oxygen, diver_count,
-    shot_timer, spawn_interval, spawn_timer, diver_timer, move_interval, ramp_index, surfaced; `bullets` (the
-    sub's: FriendlyBullets), `movers` (Movers: fish, subs, divers and the subs' bullets).
+    shot_timer, spawn_interval, spawn_timer, diver_timer, move_interval, ramp_index, surfaced (int32, bools for
+    sub_right and surfaced: narrower than int64 so that the flat loops over the copies do more copies to an
+    instruction); `bullets` (the sub's: FriendlyBullets), `movers` (Movers: fish, subs, divers and the subs'
+    bullets).
 
     The rules run in numba-compiled kernels over these arrays (`_step_copies`, `_reset_copies`, `_draw_copies`),
     one call per `step`, `reset` and `observe`.
@@ -129,17 +131,17 @@ class SeaquestGame(BatchedGame):
         super().__init__(num_envs, SIDE, SIDE, sticky_action_prob)
         self.difficulty_ramping = check_difficulty_ramping(difficulty_ramping)
         n = self.num_envs
-        self.sub_col = np.full(n, START_COL, dtype=np.int64)
-        self.sub_row = np.zeros(n, dtype=np.int64)
+        self.sub_col = np.full(n, START_COL, dtype=np.int32)
+        self.sub_row = np.zeros(n, dtype=np.int32)
         self.sub_right = np.zeros(n, dtype=bool)
-        self.oxygen = np.full(n, MAX_OXYGEN, dtype=np.int64)
-        self.diver_count = np.zeros(n, dtype=np.int64)
-        self.shot_timer = np.zeros(n, dtype=np.int64)
-        self.spawn_interval = np.full(n, INIT_SPAWN_INTERVAL, dtype=np.int64)
+        self.oxygen = np.full(n, MAX_OXYGEN, dtype=np.int32)
+        self.diver_count = np.zeros(n, dtype=np.int32)
+        self.shot_timer = np.zeros(n, dtype=np.int32)
+        self.spawn_interval = np.full(n, INIT_SPAWN_INTERVAL, dtype=np.int32)
         self.spawn_timer = self.spawn_interval.copy()
-        self.diver_timer = np.full(n, DIVER_SPAWN_INTERVAL, dtype=np.int64)
-        self.move_interval = np.full(n, INIT_MOVE_INTERVAL, dtype=np.int64)
-        self.ramp_index = np.zeros(n, dtype=np.int64)
+        self.diver_timer = np.full(n, DIVER_SPAWN_INTERVAL, dtype=np.int32)
+        self.move_interval = np.full(n, INIT_MOVE_INTERVAL, dtype=np.int32)
+        self.ramp_index = np.zeros(n, dtype=np.int32)
         self.surfaced = np.ones(n, dtype=bool)
         self.bullets = FriendlyBullets(n)
         self.movers = Movers(n)

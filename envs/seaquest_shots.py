@@ -34,14 +34,14 @@ class FriendlyBullets:
     """The sub's bullets, two slots per copy: 0 the older, 1 the newer (MinAtar's list order). At most two fly
     at once: the sub shoots at most every 5 steps and a bullet leaves the board within 10.
 
-    Fields (N, 2), int64: cell (row * 10 + col, DEAD_BULLET_CELL where there is no bullet), col, step (+1
+    Fields (N, 2), int8: cell (row * 10 + col, DEAD_BULLET_CELL where there is no bullet), col, step (+1
     heading right, -1 left).
     """
 
     def __init__(self, num_envs: int):
-        self.cell = np.full((num_envs, 2), DEAD_BULLET_CELL, dtype=np.int64)
-        self.col = np.zeros((num_envs, 2), dtype=np.int64)
-        self.step = np.ones((num_envs, 2), dtype=np.int64)
+        self.cell = np.full((num_envs, 2), DEAD_BULLET_CELL, dtype=np.int8)
+        self.col = np.zeros((num_envs, 2), dtype=np.int8)
+        self.step = np.ones((num_envs, 2), dtype=np.int8)
 
     def arrays(self) -> BulletArrays:
         """The fields, as the compiled rules take them."""
