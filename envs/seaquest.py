@@ -111,8 +111,8 @@ class SeaquestGame(BatchedGame):
     MinAtar's list order decides a few rare ties (which of two enemies in one cell a bullet hits, which
     diver is picked up when one more fits); see envs/seaquest_shots.py and `pick_up` in
     envs/seaquest_movers.py. State per copy, all (N,): sub_col, sub_row, sub_right, oxygen, diver_count,
-    shot_timer, spawn_interval, spawn_timer, diver_timer, move_interval, ramp_index, surfaced (int32, bools for
-    sub_right and surfaced: narrower than int64 so that the flat loops over the copies do more copies to an
+    shot_timer, spawn_interval, spawn_timer, diver_timer, move_interval, ramp_index, surfaced (int32 but for the
+    bools sub_right and surfaced: narrower than int64, so that the flat loops over the copies do more copies to an
     instruction); `bullets` (the sub's: FriendlyBullets), `movers` (Movers: fish, subs, divers and the subs'
     bullets).
 
