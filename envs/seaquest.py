@@ -161,9 +161,9 @@ class SeaquestGame(BatchedGame):
 
     def _scratch(self) -> tuple[np.ndarray, ...]:
         """The kernels' scratch: per slot, flags uint8 (N, K) (observe's `visible`), offsets int16 (3, N, K),
-        spread int8 (3, N, K); per copy, union uint64 (N,), gains int64 (N,), surfacing bool (N,), need uint8
-        (N rounded up to a multiple of 8, zero past N) and copies int64 (N,) (seaquest_movers.flagged's). Made
-        again when the movers grow. (The kernels take the uint64 views they need themselves: a view kept here would
+        spread int8 (3, N, K); per copy, union uint64 (N,), gains int64 (N,), need uint8 (N rounded up to a
+        multiple of 8, zero past N) and copies int64 (N,) (seaquest_movers.flagged's). Made again when the movers
+        grow. (The kernels take the uint64 views they need themselves: a view kept here would
         lose its link to its array in a pickled or copied game.)"""
         scratch = getattr(self, "_scratch_arrays", None)
         if scratch is None or scratch[0].shape[1] != self.movers.num_slots:
@@ -171,11 +171,11 @@ class SeaquestGame(BatchedGame):
             self._scratch_arrays = scratch = (
                 np.zeros((n, k), dtype=np.uint8), np.zeros((3, n, k), dtype=np.int16),
                 np.zeros((3, n, k), dtype=np.int8), np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.int64),
-                np.zeros(n, dtype=bool), np.zeros(-(-n // 8) * 8, dtype=np.uint8), np.zeros(n, dtype=np.int64))
+                np.zeros(-(-n // 8) * 8, dtype=np.uint8), np.zeros(n, dtype=np.int64))
         return scratch
 
     def reset(self, mask: np.ndarray) -> None:
-        need, copies = self._scratch()[6:]
+        need, copies = self._scratch()[5:]
         _reset_copies(self._per_copy(mask, np.bool_, "mask"), need, copies, *self._state())
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -184,9 +184,9 @@ class SeaquestGame(BatchedGame):
         terminated = np.empty(self.num_envs, dtype=bool)
         done, first = 0, True
         while True:
-            flags, _, spread, union, gains, surfacing, need, copies = self._scratch()
-            done = _step_copies(first, done, actions, self.difficulty_ramping, flags, union, spread, gains,
-                                surfacing, need, copies, reward, terminated, *self._state())
+            flags, _, spread, union, gains, need, copies = self._scratch()
+            done = _step_copies(first, done, actions, self.difficulty_ramping, flags, union, spread, gains, need,
+                                copies, reward, terminated, *self._state())
             if done == self.num_envs:
                 return reward, terminated
             first = False
@@ -230,8 +230,8 @@ def _reset_copies(mask, need, copies, *state):
 
 
 @_kernel
-def _step_copies(first, start, actions, ramping, flags, union, spread, gains, surfacing, need, copies, reward,
-                 terminated, *state):
+def _step_copies(first, start, actions, ramping, flags, union, spread, gains, need, copies, reward, terminated,
+                 *state):
     """`SeaquestGame.step` (flags...: the scratch of `SeaquestGame._scratch`; state: SeaquestGame._state); writes
     `reward` and `terminated`. Returns the number of copies, or
     the first copy (from `start`) that needs a free mover slot it lacks, when only the copies before it have
@@ -279,9 +279,7 @@ def _step_copies(first, start, actions, ramping, flags, union, spread, gains, su
     for j in range(movers.flagged(need, copies)):
         i = copies[j]
         c.diver_count[i] += movers.pick_up(m, flags, i, MAX_DIVERS - c.diver_count[i])
-    _breathe(c, surfacing, terminated)
-    for i in range(n):
-        need[i] = surfacing[i]
+    _breathe(c, need, terminated)
     for j in range(movers.flagged(need, copies)):
         i = copies[j]
         gains[i] += _surface(c, m, i, ramping)
@@ -356,7 +354,8 @@ def _spread(c, b, spread_words):
 @njit(cache=True, inline="always")
 def _breathe(c, surfacing, terminated):
     """Oxygen and surfacing: out of oxygen or surfacing without divers terminates (added to `terminated`);
-    `surfacing` marks the copies that surface with divers (MinAtar's _surface follows)."""
+    `surfacing` (uint8, the step's `need`) marks the copies that surface with divers (MinAtar's _surface
+    follows)."""
     for i in range(len(terminated)):
         below = c.sub_row[i] > 0
         ended = terminated[i] | (c.oxygen[i] <= 0)
