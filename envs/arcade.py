@@ -14,7 +14,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from envs import autoreset, rng
+from envs import rng
 from envs.arcade_render import PixelArtRenderer
 from envs.batched_game import BatchedGame, noop_action
 
@@ -259,18 +259,11 @@ class GameVectorEnv(_RenderingMixin, VectorEnv):
     def step(self, actions: np.ndarray):
         """actions: int (N,). Returns obs uint8 (N, C, H, W), reward float32 (N,), terminated, truncated
         bool (N,), and an empty info dict."""
-        actions = self._check_actions(actions)
-        reward, terminated = self.game.act(actions)
-        bookkeeping = autoreset.for_game(self.game)
-        if self._needs_reset.any():
-            bookkeeping.rewind_counters(self._needs_reset, self.game.counters)
-            self.game.restart(self._needs_reset)
-        truncated = np.empty(self.num_envs, dtype=bool)
-        bookkeeping.finish_step(self._needs_reset, reward, terminated, truncated, self.episode_steps,
-                                self.max_episode_steps or 0)
+        obs, reward, terminated, truncated = self.game.vector_step(
+            self._check_actions(actions), self._needs_reset, self.episode_steps, self.max_episode_steps or 0)
         if self.render_mode == "human":
             self.render()
-        return self.game.observe(), reward, terminated, truncated, {}
+        return obs, reward, terminated, truncated, {}
 
     def _check_actions(self, actions: Any) -> np.ndarray:
         actions = np.asarray(actions)

@@ -1,5 +1,5 @@
-"""The vector env's per-copy bookkeeping around a step (`GameVectorEnv.step`, envs/arcade.py), and sticky
-actions (`BatchedGame.act`), in numpy.
+"""The vector env's per-copy bookkeeping around a step (`BatchedGame.vector_step`, envs/batched_game.py), and
+sticky actions (`BatchedGame.act`), in numpy.
 
 envs/autoreset_jit.py has the same functions compiled by numba, for the games whose rules are compiled: at
 thousands of copies its one loop costs less than these numpy calls, but loading numba costs a process about a

@@ -148,12 +148,34 @@ class BatchedGame(ABC):
         step; none is made when the probability is 0. Returns what `step` returns.
         """
         if self._sticky_below:
-            actions = autoreset.for_game(self).sticky_actions(
-                actions, self.last_action, self.keys, self.counters, STICKY_ACTION_STREAM,
-                np.uint64(min(self._sticky_below, 2**64 - 1)), self._sticky_below >= 2**64)
+            actions = self._sticky_actions(actions)
         else:
             np.copyto(self.last_action, actions)
         return self.step(actions)
+
+    def _sticky_actions(self, actions: np.ndarray) -> np.ndarray:
+        """The actions played where sticky_action_prob > 0 (see `act`); last_action becomes them."""
+        return autoreset.for_game(self).sticky_actions(
+            actions, self.last_action, self.keys, self.counters, STICKY_ACTION_STREAM,
+            np.uint64(min(self._sticky_below, 2**64 - 1)), self._sticky_below >= 2**64)
+
+    def vector_step(self, actions: np.ndarray, needs_reset: np.ndarray, episode_steps: np.ndarray,
+                    max_episode_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One step of the vector env (`GameVectorEnv.step`, next-step autoreset): `act`; then the copies in
+        `needs_reset` (bool (N,): those that ended on the previous step) restart instead, their counters rewound
+        first, so that each draws what a single env's reset() draws; then envs.autoreset's `finish_step`
+        (`max_episode_steps` 0: no truncation); then `observe`. needs_reset and episode_steps (int64 (N,)) are
+        edited in place. Returns (obs, reward, terminated, truncated).
+
+        A compiled game may do all of it in one kernel call (SeaquestGame does), with exactly these results."""
+        reward, terminated = self.act(actions)
+        bookkeeping = autoreset.for_game(self)
+        if needs_reset.any():
+            bookkeeping.rewind_counters(needs_reset, self.counters)
+            self.restart(needs_reset)
+        truncated = np.empty(self.num_envs, dtype=bool)
+        bookkeeping.finish_step(needs_reset, reward, terminated, truncated, episode_steps, max_episode_steps)
+        return self.observe(), reward, terminated, truncated
 
     def state_arrays(self) -> list[str]:
         """Names of the per-copy state arrays: public ndarray attributes with a leading axis of length N, and

@@ -12,6 +12,7 @@ from minatar_reference import MinAtarComparison, lookahead, make_reference, refe
 
 import envs  # noqa: F401  (registers the ids)
 from envs import seaquest, seaquest_movers
+from envs.batched_game import BatchedGame
 from envs.seaquest import SeaquestGame
 from envs.seaquest_movers import DIVER_PLANE, FISH_PLANE, SUB_PLANE
 from envs.seaquest_shots import DEAD_BULLET_CELL
@@ -240,19 +241,21 @@ def test_more_movers_than_slots_adds_slots():
         step_both(game, reference, action)
 
 
+def crowd(game: SeaquestGame, i: int) -> None:
+    """Fish in every slot of copy i, and both spawns due: its next step needs more slots."""
+    movers = game.movers
+    for k in range(movers.num_slots):
+        row = 1 + k % 8
+        movers.col[i, k], movers.cell[i, k], movers.step[i, k] = 0, row * 10, 1
+        movers.timer[i, k], movers.period[i, k], movers.shot[i, k] = k % 3, 6, 5
+        movers.plane[i, k], movers.birth[i, k] = FISH_PLANE, k
+    game.spawn_timer[i] = game.diver_timer[i] = 0
+
+
 @pytest.mark.parametrize("crowded", [0, 1, 2])
 def test_a_copy_short_of_slots_adds_them_for_all_and_every_copy_steps_as_it_would_alone(crowded):
     # The step kernel stops at the crowded copy, slots are added, and it goes on from there: the copies before
     # and after it must step exactly as single games do (their new slots stay free).
-    def crowd(game: SeaquestGame, i: int) -> None:  # fish in every slot of copy i; both spawns due
-        movers = game.movers
-        for k in range(movers.num_slots):
-            row = 1 + k % 8
-            movers.col[i, k], movers.cell[i, k], movers.step[i, k] = 0, row * 10, 1
-            movers.timer[i, k], movers.period[i, k], movers.shot[i, k] = k % 3, 6, 5
-            movers.plane[i, k], movers.birth[i, k] = FISH_PLANE, k
-        game.spawn_timer[i] = game.diver_timer[i] = 0
-
     keys = np.array([3, 5, 7], dtype=np.uint64)
     batch = SeaquestGame(3)
     batch.seed(np.ones(3, dtype=bool), keys)
@@ -282,6 +285,38 @@ def test_a_copy_short_of_slots_adds_them_for_all_and_every_copy_steps_as_it_woul
             for name in game.movers.arrays()._fields:
                 assert np.array_equal(getattr(batch.movers, name)[i, :slots], getattr(game.movers, name)[0]), name
             assert (batch.movers.plane[i, slots:] == seaquest.movers.EMPTY_PLANE).all()
+
+
+@pytest.mark.parametrize("sticky_action_prob, max_episode_steps", [(0.0, 0), (0.25, 30)])
+def test_the_one_kernel_vector_step_equals_the_step_restart_bookkeeping_and_observe_it_fuses(sticky_action_prob,
+                                                                                             max_episode_steps):
+    # SeaquestGame.vector_step against BatchedGame's, which calls act, restart, finish_step and observe in turn:
+    # same outputs and same state, through restarts, truncations, sticky actions and slots added mid-step.
+    n = 24
+    fused, composed = (SeaquestGame(n, sticky_action_prob=sticky_action_prob) for _ in range(2))
+    books = []
+    for game in (fused, composed):
+        game.seed(np.ones(n, dtype=bool), np.arange(1, n + 1, dtype=np.uint64))
+        game.restart(np.ones(n, dtype=bool))
+        books.append((np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)))
+    actions = np.random.default_rng(1).integers(0, 6, (300, n))
+    restarts = 0
+    for t, step_actions in enumerate(actions):
+        if t in (40, 41, 200):
+            for game in (fused, composed):
+                crowd(game, (7 * t) % n)
+        restarts += books[0][0].sum()
+        got = fused.vector_step(step_actions, *books[0], max_episode_steps)
+        expected = BatchedGame.vector_step(composed, step_actions, *books[1], max_episode_steps)
+        for name, ours, theirs in zip(("obs", "reward", "terminated", "truncated"), got, expected):
+            assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), (t, name)
+        for ours, theirs in zip(*books):
+            assert np.array_equal(ours, theirs), t
+        assert fused.movers.num_slots == composed.movers.num_slots
+        theirs = composed.state_dict()
+        for name, value in fused.state_dict().items():
+            assert np.array_equal(value, theirs[name]), (t, name)
+    assert fused.movers.num_slots == 32 and restarts > 50  # each crowding added 8 slots
 
 
 # ----------------------------------------------------------------------------- against minatar, long runs
