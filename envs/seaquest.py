@@ -8,6 +8,7 @@ this module and of those two over the state arrays, one kernel call per `step`, 
 
 from __future__ import annotations
 
+import sys
 from collections import namedtuple
 from operator import attrgetter
 
@@ -73,6 +74,10 @@ _OXYGEN_WORD, _OXYGEN_WORDS = _gauge_words(OXYGEN_GAUGE * PLANE + (SIDE - 1) * S
                                            [range(cells) for cells in range(SIDE + 1)])
 _DIVER_WORD, _DIVER_WORDS = _gauge_words(DIVER_GAUGE * PLANE + (SIDE - 1) * SIDE,
                                          [range(SIDE - 1 - divers, SIDE - 1) for divers in range(MAX_DIVERS + 1)])
+
+# Where a copy's older and newer bullet cells (FriendlyBullets.cell[i, 0] and [i, 1]) sit in the two bytes read
+# as one uint16 (`_spread`).
+_OLDER_SHIFT, _NEWER_SHIFT = (np.uint64(0), np.uint64(8)) if sys.byteorder == "little" else (np.uint64(8), np.uint64(0))
 
 # The game's own per-copy state arrays (SeaquestGame's attributes of these names), as the kernels use them.
 CopyArrays = namedtuple("CopyArrays", ("keys", "counters", "score", "sub_col", "sub_row", "sub_right", "oxygen",
@@ -393,10 +398,13 @@ def _spread(c, b, spread_words):
     """Each copy's sub cell and its bullets' cells, which `advance` compares the movers' cells with, repeated
     over its slots (as int8 bytes of uint64 words)."""
     player, older, newer = spread_words[0], spread_words[1], spread_words[2]
+    # Both bullet cells of a copy read as one uint16: contiguous loads, where reading the int8 (N, 2) array's
+    # columns one by one kept the loop from being vectorized (measured: 5.6 against 1.7 us).
+    both = b.cell.view(np.uint16).reshape(-1)
     for i in range(player.shape[0]):  # the first 8 slots, in a loop the compiler vectorizes
-        player[i, 0] = np.uint64((c.sub_row[i] * SIDE + c.sub_col[i]) & 0xFF) * movers.BYTES
-        older[i, 0] = np.uint64(b.cell[i, 0] & 0xFF) * movers.BYTES
-        newer[i, 0] = np.uint64(b.cell[i, 1] & 0xFF) * movers.BYTES
+        player[i, 0] = np.uint64(np.uint8(c.sub_row[i] * SIDE + c.sub_col[i])) * movers.BYTES
+        older[i, 0] = ((np.uint64(both[i]) >> _OLDER_SHIFT) & np.uint64(0xFF)) * movers.BYTES
+        newer[i, 0] = ((np.uint64(both[i]) >> _NEWER_SHIFT) & np.uint64(0xFF)) * movers.BYTES
     for block in range(1, player.shape[1]):
         for i in range(player.shape[0]):
             player[i, block], older[i, block], newer[i, block] = player[i, 0], older[i, 0], newer[i, 0]
