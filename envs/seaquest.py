@@ -214,10 +214,8 @@ class SeaquestGame(BatchedGame):
                 return
             first = False
             # Copy `done` lacks a free slot for a new mover; it and the later copies are still to spawn, the rest of
-            # the step to come for all. The new slots missed this step's count-down (seaquest_movers.count_down).
+            # the step to come for all.
             self.movers.grow()
-            self.movers.timer[:, -SLOT_BLOCK:] = -1
-            self.movers.shot[:, -SLOT_BLOCK:] = -1
 
     def observe(self) -> np.ndarray:
         obs = np.empty((self.num_envs, CHANNELS, SIDE, SIDE), dtype=np.uint8)
@@ -291,7 +289,7 @@ def _step_copies(first, start, actions, ramping, reward, terminated, flags, offs
     """`SeaquestGame.step` (flags...: the scratch of `SeaquestGame._scratch`, offsets unused; state:
     SeaquestGame._state); writes `reward` and `terminated`. Returns the number of copies, or
     the first copy (from `start`) that needs a free mover slot it lacks, when only the copies before it have
-    spawned: the caller adds slots and calls again from there (`first` False: the timers have counted down).
+    spawned: the caller adds slots and calls again from there (`first`, False then, is `_vector_step_copies'`).
 
     MinAtar's order is spawns, the sub's move, bullets, divers, subs, enemy bullets, fish; these only meet where
     noted in the rules called (envs/seaquest_shots.py's `resolve_shots`, envs/seaquest_movers.py's `pick_up`).
@@ -302,8 +300,6 @@ def _step_copies(first, start, actions, ramping, reward, terminated, flags, offs
     c, b, m = _unpack(state)
     flag_words, spread_words = flags.view(np.uint64), spread.view(np.uint64)
     n = len(actions)
-    if first:
-        movers.count_down(m)
     for i in range(n):
         need[i] = (c.spawn_timer[i] == 0) | (c.diver_timer[i] == 0)
     for j in range(movers.flagged(need, copies)):
@@ -326,9 +322,10 @@ def _step_copies(first, start, actions, ramping, reward, terminated, flags, offs
         need[i] = (union[i] & movers.NEAR_BYTES) != 0
     for j in range(movers.flagged(need, copies)):
         i = copies[j]
-        gains[i] = shots.resolve_shots(b, m, flags, i, c.sub_row[i] * SIDE + c.sub_col[i])
-    movers.settle(m, flags, spread)
-    movers.copy_flags(flag_words, union)
+        gains[i] = _shoot(b, m, flags, spread_words[1], i, c.sub_row[i] * SIDE + c.sub_col[i])
+        union[i] = 0
+        for block in range(flag_words.shape[1]):
+            union[i] |= flag_words[i, block]
     for i in range(n):
         terminated[i] = (union[i] & movers.HIT_BYTES) != 0
         need[i] = (union[i] & movers.REACHED_BYTES) != 0
@@ -347,6 +344,23 @@ def _step_copies(first, start, actions, ramping, reward, terminated, flags, offs
         c.counters[i] += np.uint64(1)
         reward[i] = gains[i]
     return n
+
+
+@njit(cache=True, inline="always")
+def _shoot(b, m, flags, waiting, i, player):
+    """The shots of copy i, whose slots NEAR a bullet `advance` left waiting: shots.resolve_shots (returned: the
+    hits), then movers.settle_slot for each of those slots. waiting: uint64 (N, K / 8) scratch (the older bullet
+    row of `_spread`'s, done with by then), where they are marked first (resolve_shots clears NEAR)."""
+    flag_words = flags.view(np.uint64)
+    for block in range(flag_words.shape[1]):
+        waiting[i, block] = movers.nonzero_bytes(flag_words[i, block] & movers.NEAR_BYTES)
+    hits = shots.resolve_shots(b, m, flags, i, player)
+    for block in range(flag_words.shape[1]):
+        bits = waiting[i, block]
+        while bits:
+            slot, bits = movers.pop_slot(bits)
+            movers.settle_slot(m, flags, i, block * SLOT_BLOCK + slot, player)
+    return hits
 
 
 @njit(cache=True, inline="always")

@@ -1,9 +1,10 @@
 """The things that cross Seaquest's lanes (rows 1-8): fish, enemy subs and divers, as K slots per game copy.
 
 `Movers` holds the (N, K) arrays; the functions below are their rules, compiled by numba and inlined into the
-step and observe kernels of envs/seaquest.py. The rules every slot follows each step (`count_down`, `advance`,
-`settle`, `locate`) are flat loops over all N * K slots, which the compiler turns into vector instructions; the
-rest (spawns, pick-ups, and in envs/seaquest_shots.py the shots) run per copy, where `advance` flagged a need.
+step and observe kernels of envs/seaquest.py. The rules every slot follows each step (`advance`, `locate`) are
+flat loops over all N * K slots, which the compiler turns into vector instructions; the rest (spawns, pick-ups,
+and in envs/seaquest_shots.py the shots, after which `settle_slot` ends the step of the slots they could change)
+run per copy, where `advance` flagged a need.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ENEMY_SHOT_INTERVAL = 10
 # live fish or sub (cleared for one shot before moving); KILLED, to be removed (moved off the board, or shot);
 # NEAR, an enemy in the cell of one of the sub's bullets before or after moving (cleared once a bullet hits it);
 # AT_SUB, a live mover in the sub's cell before or after moving (on the board); ARMED, an enemy sub whose shot
-# timer has run out. Set by `settle`: HIT, the slot terminates the copy (an enemy at the sub, or its enemy bullet
+# timer has run out. Set by `_settle`: HIT, the slot terminates the copy (an enemy at the sub, or its enemy bullet
 # hit the sub); REACHED, a diver at the sub (cleared when it is picked up).
 MOVED, ENEMY, KILLED, NEAR, AT_SUB, ARMED, HIT, REACHED = 1, 2, 4, 8, 16, 32, 64, 128
 # A flag byte repeated over the 8 slots of a uint64 word (flags viewed as (N, K / 8) uint64).
@@ -139,15 +140,15 @@ def free_slots(m, i):
 @njit(cache=True, inline="always")
 def add(m, i, col, row, step, plane, period, shot, birth):
     """Put a new mover into the first free slot of copy i (the caller makes sure there is one) with its timer
-    at period - 1 and its shot timer at `shot`, both counted down already (see `count_down`)."""
+    at period - 1 and its shot timer at `shot` (`advance` counts both down in the step it appears)."""
     for k in range(m.plane.shape[1]):
         if m.plane[i, k] == EMPTY_PLANE:
             m.col[i, k] = col
             m.cell[i, k] = row * SIDE + col
             m.step[i, k] = step
-            m.timer[i, k] = period - 2
+            m.timer[i, k] = period - 1
             m.period[i, k] = period
-            m.shot[i, k] = shot - 1
+            m.shot[i, k] = shot
             m.plane[i, k] = plane
             m.birth[i, k] = birth
             return
@@ -156,42 +157,48 @@ def add(m, i, col, row, step, plane, period, shot, birth):
 # ----------------------------------------------------------------------------- every slot
 
 @njit(cache=True, inline="always")
-def count_down(m):
-    """Every slot's move and shot timers count down by one (int8 wraps around; empty slots, fish and divers
-    count down too). The step kernel does this first, and the rules then work with the counted down timers:
-    a mover moves where its timer reads -1, a sub fires where its shot timer does."""
-    timer, shot = m.timer.reshape(-1), m.shot.reshape(-1)
-    for j in range(timer.size):
-        timer[j] -= 1
-    for j in range(shot.size):
-        shot[j] -= 1
-
-
-@njit(cache=True, inline="always")
 def advance(m, flags, spread):
-    """Every live mover whose timer reads -1 moves one cell and its timer restarts at period - 1; every slot's
-    flags (see MOVED...) are set. spread: int8 (3, N, K), each copy's sub cell, older and newer bullet cell
-    (DEAD_BULLET_CELL for none) repeated over its slots."""
+    """Every slot's step up to the shots (envs/seaquest_shots.py's `resolve_shots`), and the rest of it
+    (`settle_slot`) for every slot the shots cannot change, in one flat loop over all slots.
+
+    Every slot's move and shot timers count down by one (int8 wraps around; empty slots, fish and divers count
+    down too): a live mover whose timer then reads -1 moves one cell and its timer restarts at period - 1, and a
+    sub whose shot timer reads -1 is ARMED. Every slot's flags (see MOVED...) are set. The slots NEAR a bullet
+    wait for the shots: their copy's step settles them (`settle_slot`) once `resolve_shots` has run; the others
+    settle here. spread: int8 (3, N, K), each copy's sub cell, older and newer bullet cell (DEAD_BULLET_CELL for
+    none) repeated over its slots."""
     plane, timer, step, period = m.plane.reshape(-1), m.timer.reshape(-1), m.step.reshape(-1), m.period.reshape(-1)
     col, cell, shot = m.col.reshape(-1), m.cell.reshape(-1), m.shot.reshape(-1)
+    bullet_col, bullet_cell = m.bullet_col.reshape(-1), m.bullet_cell.reshape(-1)
+    bullet_step = m.bullet_step.reshape(-1)
     player, older, newer, flag = spread[0].reshape(-1), spread[1].reshape(-1), spread[2].reshape(-1), flags.reshape(-1)
     for j in range(plane.size):
         live = plane[j] != EMPTY_PLANE
         enemy = live & (plane[j] != DIVER_PLANE)
-        moved = live & (timer[j] == -1)
+        counted = np.int8(timer[j] - 1)
+        shot_counted = np.int8(shot[j] - 1)
+        moved = live & (counted == -1)
         delta = np.int8(step[j] * moved)
         before = cell[j]
         after = np.int8(before + delta)
         col_after = np.int8(col[j] + delta)
         cell[j], col[j] = after, col_after
-        timer[j] = np.int8(timer[j] + period[j] * moved)
+        timer[j] = np.int8(counted + period[j] * moved)
         inside = _on_board8(col_after)
         at_sub = live & ((before == player[j]) | ((after == player[j]) & inside))
         near = enemy & ((before == older[j]) | (before == newer[j]) | (after == older[j]) | (after == newer[j]))
-        armed = enemy & (plane[j] == SUB_PLANE) & (shot[j] == -1)
-        flag[j] = (np.uint8(moved) | (np.uint8(enemy) << np.uint8(1)) | (np.uint8(moved & (not inside)) << np.uint8(2))
-                   | (np.uint8(near) << np.uint8(3)) | (np.uint8(at_sub) << np.uint8(4))
-                   | (np.uint8(armed) << np.uint8(5)))
+        armed = enemy & (plane[j] == SUB_PLANE) & (shot_counted == -1)
+        f = (np.uint8(moved) | (np.uint8(enemy) << np.uint8(1)) | (np.uint8(moved & (not inside)) << np.uint8(2))
+             | (np.uint8(near) << np.uint8(3)) | (np.uint8(at_sub) << np.uint8(4)) | (np.uint8(armed) << np.uint8(5)))
+        settled = _settle(f, plane[j], col_after, after, step[j], shot_counted, bullet_col[j], bullet_cell[j],
+                          bullet_step[j], player[j])
+        wait = -np.int8(near)  # all bits set where the slot waits for the shots
+        shot[j] = _pick(wait, shot_counted, settled[0])
+        bullet_col[j] = _pick(wait, bullet_col[j], settled[1])
+        bullet_cell[j] = _pick(wait, bullet_cell[j], settled[2])
+        bullet_step[j] = _pick(wait, bullet_step[j], settled[3])
+        plane[j] = _pick(np.int16(wait), plane[j], settled[4])
+        flag[j] = _pick(np.uint8(wait), f, settled[5])
 
 
 @njit(cache=True, inline="always")
@@ -292,37 +299,41 @@ def _pick(mask, new, old):
 
 
 @njit(cache=True, inline="always")
-def settle(m, flags, spread):
-    """The rest of every slot's step, once the shots are resolved (envs/seaquest_shots.py's `resolve_shots`):
-    an ARMED sub still an ENEMY fires from its (new) cell, even one shot this step while moving (one that left
-    the board fires off it, a bullet MinAtar drops before anyone sees it), and its shot timer restarts at 10;
-    every enemy bullet on the board hits the sub where it is, flies one cell (leaving at the walls) and hits it
-    there; an ENEMY at the sub or a bullet hitting it sets HIT, a diver at the sub REACHED; a KILLED mover's
-    slot is freed. spread: as for `advance` (only the sub's cell is read)."""
-    plane, col, cell, step = m.plane.reshape(-1), m.col.reshape(-1), m.cell.reshape(-1), m.step.reshape(-1)
-    shot, bullet_col, bullet_cell = m.shot.reshape(-1), m.bullet_col.reshape(-1), m.bullet_cell.reshape(-1)
-    bullet_step, player, flag = m.bullet_step.reshape(-1), spread[0].reshape(-1), flags.reshape(-1)
-    for j in range(plane.size):
-        f = flag[j]
-        enemy = (f & np.uint8(ENEMY)) != 0
-        fires = enemy & ((f & np.uint8(ARMED)) != 0)
-        shot[j] = _pick(-np.int8(fires), np.int8(ENEMY_SHOT_INTERVAL), shot[j])
-        aimed = -np.int8(fires & _on_board8(col[j]))
-        new_col = np.int8(_pick(aimed, col[j], bullet_col[j]))
-        new_cell = np.int8(_pick(aimed, cell[j], bullet_cell[j]))
-        new_step = np.int8(_pick(aimed, step[j], bullet_step[j]))
-        flying = _on_board8(new_col)
-        hit = flying & (new_cell == player[j])
-        delta = np.int8(new_step * flying)
-        new_col, new_cell = np.int8(new_col + delta), np.int8(new_cell + delta)
-        bullet_col[j], bullet_cell[j], bullet_step[j] = new_col, new_cell, new_step
-        hit |= _on_board8(new_col) & (new_cell == player[j])
-        at_sub = (f & np.uint8(AT_SUB)) != 0
-        hit |= at_sub & enemy
-        reached = at_sub & (plane[j] == DIVER_PLANE)
-        killed = -np.int16((f & np.uint8(KILLED)) != 0)
-        plane[j] = np.int16(_pick(killed, np.int16(EMPTY_PLANE), plane[j]))
-        flag[j] = f | (np.uint8(hit) << np.uint8(6)) | (np.uint8(reached) << np.uint8(7))
+def _settle(f, plane, col, cell, step, shot, bullet_col, bullet_cell, bullet_step, player):
+    """The rest of a slot's step, once the shots are resolved: an ARMED sub still an ENEMY fires from its (new)
+    cell, even one shot this step while moving (one that left the board fires off it, a bullet MinAtar drops
+    before anyone sees it), and its shot timer restarts at 10; its enemy bullet, if on the board, hits the sub
+    where it is, flies one cell (leaving at the walls) and hits it there; an ENEMY at the sub or a bullet hitting
+    it sets HIT, a diver at the sub REACHED; a KILLED mover's slot is freed. Takes the slot's flags `f` and
+    fields (after `advance` moved it) and the sub's cell; returns the new shot, bullet_col, bullet_cell,
+    bullet_step, plane and flags, without a branch (it runs inside `advance`'s vectorized loop)."""
+    enemy = (f & np.uint8(ENEMY)) != 0
+    fires = enemy & ((f & np.uint8(ARMED)) != 0)
+    new_shot = _pick(-np.int8(fires), np.int8(ENEMY_SHOT_INTERVAL), shot)
+    aimed = -np.int8(fires & _on_board8(col))
+    new_col = np.int8(_pick(aimed, col, bullet_col))
+    new_cell = np.int8(_pick(aimed, cell, bullet_cell))
+    new_step = np.int8(_pick(aimed, step, bullet_step))
+    flying = _on_board8(new_col)
+    hit = flying & (new_cell == player)
+    delta = np.int8(new_step * flying)
+    new_col, new_cell = np.int8(new_col + delta), np.int8(new_cell + delta)
+    hit |= _on_board8(new_col) & (new_cell == player)
+    at_sub = (f & np.uint8(AT_SUB)) != 0
+    hit |= at_sub & enemy
+    reached = at_sub & (plane == DIVER_PLANE)
+    killed = -np.int16((f & np.uint8(KILLED)) != 0)
+    new_plane = np.int16(_pick(killed, np.int16(EMPTY_PLANE), plane))
+    new_f = f | (np.uint8(hit) << np.uint8(6)) | (np.uint8(reached) << np.uint8(7))
+    return new_shot, new_col, new_cell, new_step, new_plane, new_f
+
+
+@njit(cache=True, inline="always")
+def settle_slot(m, flags, i, k, player):
+    """`_settle` for slot k of copy i, one `advance` left waiting for the shots (`player`: the sub's cell)."""
+    (m.shot[i, k], m.bullet_col[i, k], m.bullet_cell[i, k], m.bullet_step[i, k], m.plane[i, k],
+     flags[i, k]) = _settle(flags[i, k], m.plane[i, k], m.col[i, k], m.cell[i, k], m.step[i, k], m.shot[i, k],
+                            m.bullet_col[i, k], m.bullet_cell[i, k], m.bullet_step[i, k], player)
 
 
 @njit(cache=True, inline="always")
