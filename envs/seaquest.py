@@ -8,7 +8,6 @@ this module and of those two over the state arrays, one kernel call per `step`, 
 
 from __future__ import annotations
 
-import sys
 from collections import namedtuple
 from operator import attrgetter
 
@@ -74,10 +73,6 @@ _OXYGEN_WORD, _OXYGEN_WORDS = _gauge_words(OXYGEN_GAUGE * PLANE + (SIDE - 1) * S
                                            [range(cells) for cells in range(SIDE + 1)])
 _DIVER_WORD, _DIVER_WORDS = _gauge_words(DIVER_GAUGE * PLANE + (SIDE - 1) * SIDE,
                                          [range(SIDE - 1 - divers, SIDE - 1) for divers in range(MAX_DIVERS + 1)])
-
-# Where a copy's older and newer bullet cells (FriendlyBullets.cell[i, 0] and [i, 1]) sit in the two bytes read
-# as one uint16 (`_spread`).
-_OLDER_SHIFT, _NEWER_SHIFT = (np.uint64(0), np.uint64(8)) if sys.byteorder == "little" else (np.uint64(8), np.uint64(0))
 
 # The game's own per-copy state arrays (SeaquestGame's attributes of these names), as the kernels use them.
 CopyArrays = namedtuple("CopyArrays", ("keys", "counters", "score", "sub_col", "sub_row", "sub_right", "oxygen",
@@ -306,13 +301,7 @@ def _step_copies(first, start, actions, ramping, reward, terminated, flags, offs
         i = copies[j]
         if i >= start and not _spawn(c, m, i):
             return i
-    for i in range(n):
-        need[i] = (actions[i] == FIRE) & (c.shot_timer[i] == 0)  # a FIRE that cannot shoot does nothing
-    for j in range(movers.flagged(need, copies)):
-        i = copies[j]
-        shots.fire(b, i, c.sub_row[i], c.sub_col[i], c.sub_right[i])
-        c.shot_timer[i] = SHOT_COOL_DOWN
-    _move_subs(c, actions)
+    _fire_and_move_subs(c, b, actions)
     shots.move(b)
     _spread(c, b, spread_words)
     movers.advance(m, flags, spread)
@@ -397,10 +386,15 @@ def _spawn(c, m, i):
 
 
 @njit(cache=True, inline="always")
-def _move_subs(c, actions):
-    """Every sub moves (LEFT and RIGHT also turn it; it stays in columns 0-9 and rows 0-8)."""
+def _fire_and_move_subs(c, b, actions):
+    """A FIRE shoots where the shot timer allows (a FIRE that cannot shoot does nothing), then every sub moves
+    (LEFT and RIGHT also turn it; it stays in columns 0-9 and rows 0-8)."""
+    cells, cols, steps = shots.pairs(b)
     for i in range(len(actions)):
         action = actions[i]
+        fires = (action == FIRE) & (c.shot_timer[i] == 0)
+        shots.fire(cells, cols, steps, i, fires, c.sub_row[i], c.sub_col[i], c.sub_right[i])
+        c.shot_timer[i] = SHOT_COOL_DOWN if fires else c.shot_timer[i]
         left, right = action == LEFT, action == RIGHT
         c.sub_col[i] = min(max(c.sub_col[i] + np.int64(right) - np.int64(left), 0), SIDE - 1)
         c.sub_row[i] = min(max(c.sub_row[i] + np.int64(action == DOWN) - np.int64(action == UP), 0), LANES)
@@ -412,13 +406,13 @@ def _spread(c, b, spread_words):
     """Each copy's sub cell and its bullets' cells, which `advance` compares the movers' cells with, repeated
     over its slots (as int8 bytes of uint64 words)."""
     player, older, newer = spread_words[0], spread_words[1], spread_words[2]
-    # Both bullet cells of a copy read as one uint16: contiguous loads, where reading the int8 (N, 2) array's
-    # columns one by one kept the loop from being vectorized (measured: 5.6 against 1.7 us).
-    both = b.cell.view(np.uint16).reshape(-1)
+    # Both bullet cells of a copy read as one uint16 (shots.pairs): contiguous loads, where reading the int8
+    # (N, 2) array's columns one by one kept the loop from being vectorized (measured: 5.6 against 1.7 us).
+    cells = shots.pairs(b)[0]
     for i in range(player.shape[0]):  # the first 8 slots, in a loop the compiler vectorizes
         player[i, 0] = np.uint64(np.uint8(c.sub_row[i] * SIDE + c.sub_col[i])) * movers.BYTES
-        older[i, 0] = ((np.uint64(both[i]) >> _OLDER_SHIFT) & np.uint64(0xFF)) * movers.BYTES
-        newer[i, 0] = ((np.uint64(both[i]) >> _NEWER_SHIFT) & np.uint64(0xFF)) * movers.BYTES
+        older[i, 0] = np.uint64((cells[i] >> shots.OLDER_SHIFT) & np.uint16(0xFF)) * movers.BYTES
+        newer[i, 0] = np.uint64((cells[i] >> shots.NEWER_SHIFT) & np.uint16(0xFF)) * movers.BYTES
     for block in range(1, player.shape[1]):
         for i in range(player.shape[0]):
             player[i, block], older[i, block], newer[i, block] = player[i, 0], older[i, 0], newer[i, 0]

@@ -7,6 +7,7 @@ compiled by numba and called from the step and observe kernels in envs/seaquest.
 
 from __future__ import annotations
 
+import sys
 from collections import namedtuple
 
 import numpy as np
@@ -28,6 +29,10 @@ FRIENDLY_BULLET_PLANE = 200  # 100 * the observation channel friendly_bullet
 NOWHERE = 800  # a byte of a copy's observation block that is always 0: diver_guage row 0, column 0
 
 BulletArrays = namedtuple("BulletArrays", ("cell", "col", "step"))
+# A copy's two bullets' bytes of one field (cell, col or step: [i, 0] the older, [i, 1] the newer) read as one
+# uint16 (see `pairs`): the shifts that bring each byte down.
+OLDER_SHIFT, NEWER_SHIFT = (np.uint16(0), np.uint16(8)) if sys.byteorder == "little" else (np.uint16(8), np.uint16(0))
+_DEAD_BYTE = np.uint16(DEAD_BULLET_CELL & 0xFF)
 
 
 class FriendlyBullets:
@@ -55,14 +60,31 @@ def clear(b, i):
 
 
 @njit(cache=True, inline="always")
-def fire(b, i, row, col, right):
-    """A new bullet in copy i at (row, col), heading right if `right`. The newer bullet, if any, becomes the
-    older one (whose slot is free then; see FriendlyBullets)."""
-    if b.cell[i, 1] != DEAD_BULLET_CELL:
-        b.cell[i, 0], b.col[i, 0], b.step[i, 0] = b.cell[i, 1], b.col[i, 1], b.step[i, 1]
-    b.cell[i, 1] = row * SIDE + col
-    b.col[i, 1] = col
-    b.step[i, 1] = 1 if right else -1
+def pairs(b):
+    """The cell, col and step arrays with each copy's two bytes read as one uint16 ((N,) each): a loop over the
+    copies then loads them contiguously, and the compiler vectorizes it."""
+    return b.cell.view(np.uint16).reshape(-1), b.col.view(np.uint16).reshape(-1), b.step.view(np.uint16).reshape(-1)
+
+
+@njit(cache=True, inline="always")
+def _byte(pair, shift):
+    return (pair >> shift) & np.uint16(0xFF)
+
+
+@njit(cache=True, inline="always")
+def fire(cells, cols, steps, i, fires, row, col, right):
+    """Where `fires`, a new bullet in copy i at (row, col), heading right if `right`; the newer bullet, if any,
+    becomes the older one (whose slot is free then; see FriendlyBullets). cells, cols, steps: `pairs(b)`. Without a
+    branch, so that the loop over all copies calling it is vectorized."""
+    cell, col_pair, step = cells[i], cols[i], steps[i]
+    shift = _byte(cell, NEWER_SHIFT) != _DEAD_BYTE  # the newer bullet flies: it becomes the older one
+    older_shift = NEWER_SHIFT if shift else OLDER_SHIFT
+    new_cell = (_byte(cell, older_shift) << OLDER_SHIFT) | (np.uint16(np.uint8(row * SIDE + col)) << NEWER_SHIFT)
+    new_col = (_byte(col_pair, older_shift) << OLDER_SHIFT) | (np.uint16(np.uint8(col)) << NEWER_SHIFT)
+    new_step = (_byte(step, older_shift) << OLDER_SHIFT) | (np.uint16(1 if right else 0xFF) << NEWER_SHIFT)
+    cells[i] = new_cell if fires else cell
+    cols[i] = new_col if fires else col_pair
+    steps[i] = new_step if fires else step
 
 
 @njit(cache=True, inline="always")
