@@ -28,6 +28,10 @@ def noop_action(action_meanings: tuple[str, ...]) -> int | None:
     return None
 
 
+def describe_actions(action_meanings: tuple[str, ...]) -> str:
+    return ", ".join(f"{action}={name}" for action, name in enumerate(action_meanings))
+
+
 def check_sticky_action_prob(sticky_action_prob: float) -> float:
     """The probability as a float; ValueError unless it is a real number in [0, 1]."""
     if isinstance(sticky_action_prob, bool) or not isinstance(sticky_action_prob, Real) or not (
@@ -159,15 +163,27 @@ class BatchedGame(ABC):
             actions, self.last_action, self.keys, self.counters, STICKY_ACTION_STREAM,
             np.uint64(min(self._sticky_below, 2**64 - 1)), self._sticky_below >= 2**64)
 
+    def check_action_range(self, actions: np.ndarray) -> None:
+        """ValueError naming the first copy whose action (int64 (N,)) is not one of the game's."""
+        num_actions = self.num_actions
+        if actions.view(np.uint64).max() >= num_actions:  # one reduction: negative actions read as huge ones
+            copy = int(np.flatnonzero((actions < 0) | (actions >= num_actions))[0])
+            raise ValueError(
+                f"action {actions[copy]} of copy {copy} is out of range: valid actions are "
+                f"0..{num_actions - 1} ({describe_actions(self.action_meanings)})"
+            )
+
     def vector_step(self, actions: np.ndarray, needs_reset: np.ndarray, episode_steps: np.ndarray,
                     max_episode_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """One step of the vector env (`GameVectorEnv.step`, next-step autoreset): `act`; then the copies in
+        """One step of the vector env (`GameVectorEnv.step`, next-step autoreset), from int64 (N,) actions whose
+        range it checks first (`check_action_range`: a bad action changes nothing): `act`; then the copies in
         `needs_reset` (bool (N,): those that ended on the previous step) restart instead, their counters rewound
         first, so that each draws what a single env's reset() draws; then envs.autoreset's `finish_step`
         (`max_episode_steps` 0: no truncation); then `observe`. needs_reset and episode_steps (int64 (N,)) are
         edited in place. Returns (obs, reward, terminated, truncated).
 
         A compiled game may do all of it in one kernel call (SeaquestGame does), with exactly these results."""
+        self.check_action_range(actions)
         reward, terminated = self.act(actions)
         bookkeeping = autoreset.for_game(self)
         if needs_reset.any():

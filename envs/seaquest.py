@@ -41,6 +41,7 @@ MAX_DIVERS = 6
 START_COL = 5
 LANES = 8  # rows 1-8; row 0 is the surface, row 9 holds the gauges
 NOOP, LEFT, UP, RIGHT, DOWN, FIRE = range(6)
+NUM_ACTIONS = FIRE + 1
 (SUB_FRONT, SUB_BACK, FRIENDLY_BULLET, TRAIL, ENEMY_BULLET, ENEMY_FISH, ENEMY_SUB, OXYGEN_GAUGE, DIVER_GAUGE,
  DIVER) = range(10)
 PLANE = SIDE * SIDE
@@ -190,23 +191,28 @@ class SeaquestGame(BatchedGame):
         step, the restarts, the bookkeeping and the observation cost a tenth of the step."""
         actions = self._per_copy(actions, np.int64, "actions")
         if self._sticky_below:
+            self.check_action_range(actions)  # before the draws write last_action
             actions = self._sticky_actions(actions)
         n = self.num_envs
         reward, terminated = np.empty(n, dtype=np.float32), np.empty(n, dtype=bool)
         truncated, obs = np.empty(n, dtype=bool), np.empty((n, CHANNELS, SIDE, SIDE), dtype=np.uint8)
-        self._run_step(_vector_step_copies, actions, reward, terminated, truncated,
-                       self._per_copy(needs_reset, np.bool_, "needs_reset"), episode_steps,
-                       int(max_episode_steps), self.last_action, self.noop, obs.reshape(-1))
+        if not self._run_step(_vector_step_copies, actions, reward, terminated, truncated,
+                              self._per_copy(needs_reset, np.bool_, "needs_reset"), episode_steps,
+                              int(max_episode_steps), self.last_action, self.noop, obs.reshape(-1)):
+            self.check_action_range(actions)  # the kernel found one out of range, and changed nothing: raises
         return obs, reward, terminated, truncated
 
-    def _run_step(self, kernel, actions: np.ndarray, *outputs) -> None:
+    def _run_step(self, kernel, actions: np.ndarray, *outputs) -> bool:
         """Call `kernel` (`_step_copies` or `_vector_step_copies`, with `outputs` after its first four
-        arguments) until every copy has stepped, adding mover slots where a copy lacks a free one."""
+        arguments) until every copy has stepped, adding mover slots where a copy lacks a free one. False if the
+        kernel refused the actions (`_vector_step_copies` checks their range)."""
         done, first = 0, True
         while True:
             done = kernel(first, done, actions, self.difficulty_ramping, *outputs, *self._scratch(), *self._state())
             if done == self.num_envs:
-                return
+                return True
+            if done < 0:
+                return False
             first = False
             # Copy `done` lacks a free slot for a new mover; it and the later copies are still to spawn, the rest of
             # the step to come for all.
@@ -255,12 +261,17 @@ def _start(c, b, m, i):
 def _vector_step_copies(first, start, actions, ramping, reward, terminated, truncated, needs_reset, episode_steps,
                         max_episode_steps, last_action, noop, flat, flags, offsets, spread, union, gains, need,
                         copies, *state):
-    """`SeaquestGame.vector_step`: `_step_copies` (its return value, and where it stops, as there); then, once
-    every copy has stepped, the restart of the copies in `needs_reset`, autoreset_jit's `finish_step` and
-    `_draw_copies` into `flat`. A restarted copy keeps the step's counter advance: a rewind by 1 and the reset's
-    advance by 1 cancel out."""
+    """`SeaquestGame.vector_step`: -1, changing nothing, if an action is out of range; else `_step_copies` (its
+    return value, and where it stops, as there); then, once every copy has stepped, the restart of the copies in
+    `needs_reset`, autoreset_jit's `finish_step` and `_draw_copies` into `flat`. A restarted copy keeps the
+    step's counter advance: a rewind by 1 and the reset's advance by 1 cancel out."""
     c, b, m = _unpack(state)
     if first:
+        out_of_range = False
+        for i in range(len(actions)):  # without a branch, vectorized; negative actions read as huge ones
+            out_of_range |= np.uint64(actions[i]) >= np.uint64(NUM_ACTIONS)
+        if out_of_range:
+            return -1
         for i in range(len(actions)):
             last_action[i] = actions[i]
     done = _step_copies(first, start, actions, ramping, reward, terminated, flags, offsets, spread, union, gains,

@@ -319,6 +319,22 @@ def test_the_one_kernel_vector_step_equals_the_step_restart_bookkeeping_and_obse
     assert fused.movers.num_slots == 32 and restarts > 50  # each crowding added 8 slots
 
 
+@pytest.mark.parametrize("sticky_action_prob", [0.0, 0.5])
+@pytest.mark.parametrize("bad", [6, -1])
+def test_the_vector_env_refuses_an_action_out_of_range_and_changes_nothing(sticky_action_prob, bad):
+    env = gym.make_vec("mdparcade/Seaquest-v0", num_envs=5, vectorization_mode="vector_entry_point",
+                       sticky_action_prob=sticky_action_prob)
+    env.reset(seed=3)
+    env.step(np.full(5, FIRE))
+    before = env.state_dict()
+    with pytest.raises(ValueError, match=rf"action {bad} of copy 3 is out of range: valid actions are 0\.\.5 "
+                                         r"\(0=NOOP, 1=LEFT, 2=UP, 3=RIGHT, 4=DOWN, 5=FIRE\)"):
+        env.step(np.array([0, 1, 2, bad, 4]))
+    after = env.state_dict()
+    for name, value in before["game"].items():
+        assert np.array_equal(value, after["game"][name]), name
+
+
 # ----------------------------------------------------------------------------- against minatar, long runs
 
 def _goal(reference) -> int:
