@@ -150,10 +150,14 @@ class SeaquestGame(BatchedGame):
         self.movers = Movers(n)
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """BatchedGame's, after giving the movers as many slots as the saved ones have (they grow in play)."""
+        """BatchedGame's, after giving the movers as many slots as the saved ones have (they grow in play). A
+        state saved while `movers.plane` held 100 * the channel (int16, before 2026-12-05) loads as well."""
         saved = state.get("movers.col")
         if saved is not None and np.ndim(saved) == 2 and np.shape(saved)[1] != self.movers.num_slots:
             self.movers = Movers(self.num_envs, np.shape(saved)[1])
+        planes = state.get("movers.plane")
+        if planes is not None and np.size(planes) and np.max(planes) >= 100:
+            state = {**state, "movers.plane": np.asarray(planes) // 100}
         super().load_state_dict(state)
 
     def _state(self) -> tuple[np.ndarray, ...]:

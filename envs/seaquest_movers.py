@@ -20,9 +20,11 @@ from numba.extending import intrinsic
 SIDE = 10
 SLOT_BLOCK = 8
 DEAD_BULLET_CELL = -128  # the cell of "no bullet" (envs/seaquest_shots.py): no mover is ever there
-# `plane` is 100 * the observation channel a mover is drawn in: 5 enemy_fish, 6 enemy_sub, 9 diver (3 trails,
-# 4 enemy bullets); EMPTY_PLANE marks a free slot.
-FISH_PLANE, SUB_PLANE, DIVER_PLANE, EMPTY_PLANE, TRAIL_PLANE, BULLET_PLANE = 500, 600, 900, 800, 300, 400
+# `plane` is the observation channel a mover is drawn in: 5 enemy_fish, 6 enemy_sub, 9 diver; EMPTY_PLANE (8, the
+# diver gauge's, where no mover is drawn) marks a free slot. Trails and enemy bullets are drawn at these offsets
+# into a copy's observation block (100 * channel 3 and 4).
+FISH_PLANE, SUB_PLANE, DIVER_PLANE, EMPTY_PLANE = 5, 6, 9, 8
+TRAIL_PLANE, BULLET_PLANE = 300, 400
 ENEMY_SHOT_INTERVAL = 10
 # Bits of a slot's flags (uint8 (N, K), the step kernel's scratch). Set by `advance`: MOVED this step; ENEMY, a
 # live fish or sub (cleared for one shot before moving); KILLED, to be removed (moved off the board, or shot);
@@ -44,7 +46,7 @@ class Movers:
     """K slots per copy of things moving along a lane, one cell sideways whenever their timer runs out.
 
     Fields, all (N, K): col, cell (row * 10 + col), step (+1 heading right, -1 left), timer, period, shot
-    (int8); plane (int16, see FISH_PLANE...; EMPTY_PLANE marks a free slot); birth (int64: the copy's counter
+    (int8); plane (int8, see FISH_PLANE...; EMPTY_PLANE marks a free slot); birth (int64: the copy's counter
     on the step it appeared, so that slots need no order: MinAtar keeps its movers in lists by age, and where
     that order decides something the rules compare births). K starts at 8 and grows by 8 (`grow`) when a copy
     has no free slot for a new mover.
@@ -69,7 +71,7 @@ class Movers:
         self.timer = np.zeros(shape, dtype=np.int8)
         self.period = np.ones(shape, dtype=np.int8)
         self.shot = np.zeros(shape, dtype=np.int8)
-        self.plane = np.full(shape, EMPTY_PLANE, dtype=np.int16)
+        self.plane = np.full(shape, EMPTY_PLANE, dtype=np.int8)
         self.birth = np.zeros(shape, dtype=np.int64)
         self.bullet_col = np.full(shape, -1, dtype=np.int8)
         self.bullet_cell = np.zeros(shape, dtype=np.int8)
@@ -197,7 +199,7 @@ def advance(m, flags, spread):
         bullet_col[j] = _pick(wait, bullet_col[j], settled[1])
         bullet_cell[j] = _pick(wait, bullet_cell[j], settled[2])
         bullet_step[j] = _pick(wait, bullet_step[j], settled[3])
-        plane[j] = _pick(np.int16(wait), plane[j], settled[4])
+        plane[j] = _pick(wait, plane[j], settled[4])
         flag[j] = _pick(np.uint8(wait), f, settled[5])
 
 
@@ -213,7 +215,7 @@ def locate(m, visible, offsets):
     seen = visible.reshape(-1)
     for j in range(plane.size):
         live = plane[j] != EMPTY_PLANE
-        at = np.int16(plane[j] + cell[j])
+        at = np.int16(np.int16(plane[j]) * np.int16(SIDE * SIDE) + cell[j])
         behind = np.int16(TRAIL_PLANE + cell[j] - step[j])
         shot = np.int16(BULLET_PLANE + bullet_cell[j])
         body[j] = at if live & _in_block(at) else np.int16(-1)
@@ -322,8 +324,8 @@ def _settle(f, plane, col, cell, step, shot, bullet_col, bullet_cell, bullet_ste
     at_sub = (f & np.uint8(AT_SUB)) != 0
     hit |= at_sub & enemy
     reached = at_sub & (plane == DIVER_PLANE)
-    killed = -np.int16((f & np.uint8(KILLED)) != 0)
-    new_plane = np.int16(_pick(killed, np.int16(EMPTY_PLANE), plane))
+    killed = -np.int8((f & np.uint8(KILLED)) != 0)
+    new_plane = np.int8(_pick(killed, np.int8(EMPTY_PLANE), plane))
     new_f = f | (np.uint8(hit) << np.uint8(6)) | (np.uint8(reached) << np.uint8(7))
     return new_shot, new_col, new_cell, new_step, new_plane, new_f
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import envs  # noqa: F401  (registers the mdparcade ids)
+from envs import seaquest_movers
 
 GAME_IDS = ["mdparcade/Catch-v0", "mdparcade/Breakout-v0", "mdparcade/Snake-v0", "mdparcade/Asterix-v0",
             "mdparcade/Freeway-v0", "mdparcade/Seaquest-v0", "mdparcade/SpaceInvaders-v0"]
@@ -79,3 +80,20 @@ def test_a_seaquest_checkpoint_holds_its_movers_and_restores_their_slot_count():
     assert state["movers.col"].shape == (2, 16) and "bullets.cell" in state
     other.load_state_dict(state)
     assert other.movers.num_slots == 16 and other.movers.col[1, 9] == 4
+
+
+def test_a_seaquest_checkpoint_from_before_planes_were_channels_loads_the_same_state():
+    # movers.plane held 100 * the channel as int16 until 2026-12-05: such a checkpoint must restore each mover.
+    from envs.seaquest import SeaquestGame
+
+    env = vector("mdparcade/Seaquest-v0", 4)
+    env.reset(seed=2)
+    for _ in range(60):
+        env.step(np.full(4, 5))
+    state = env.unwrapped.game.state_dict()
+    assert (state["movers.plane"] != seaquest_movers.EMPTY_PLANE).any()
+    old = {**state, "movers.plane": state["movers.plane"].astype(np.int16) * 100}
+    restored = SeaquestGame(4)
+    restored.load_state_dict(old)
+    np.testing.assert_array_equal(restored.movers.plane, state["movers.plane"])
+    np.testing.assert_array_equal(restored.observe(), env.unwrapped.game.observe())
