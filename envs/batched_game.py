@@ -72,9 +72,10 @@ class BatchedGame(ABC):
     has just terminated; the vector env discards such a copy's results and resets it.
 
     Sticky actions (MinAtar's `sticky_action_prob`): the wrappers call `act` (not `step`) and `restart` (not
-    `reset`). `act` draws one uniform per copy from stream STICKY_ACTION_STREAM at the copy's current counter,
-    and where it is below `sticky_action_prob` the copy plays its previous action instead of the one given,
-    as MinAtar's `Environment.act` does. Unlike MinAtar, which keeps the last action across episodes,
+    `reset`); the vector env calls `vector_step`, which calls both (or does what they do). `act` draws one
+    uniform per copy from stream STICKY_ACTION_STREAM at the copy's current counter, and where it is below
+    `sticky_action_prob` the copy plays its previous action instead of the one given, as MinAtar's
+    `Environment.act` does. Unlike MinAtar, which keeps the last action across episodes,
     `restart` sets it back to the no-op action (action 0 if the game has none), so that `reset(seed=...)`
     alone determines an episode, as Gymnasium expects.
 
