@@ -483,8 +483,9 @@ def _draw_copies(flat, visible, offsets, *state):
             words[word + j] = 0
         oxygen_cells = min(max(c.oxygen[i], 0) * SIDE // MAX_OXYGEN, SIDE)
         words[word + _OXYGEN_WORD], words[word + _OXYGEN_WORD + 1] = _OXYGEN_WORDS[oxygen_cells]
-        divers_shown = min(max(c.diver_count[i], 0), MAX_DIVERS)
-        words[word + _DIVER_WORD], words[word + _DIVER_WORD + 1] = _DIVER_WORDS[divers_shown]
+        if c.diver_count[i] > 0:  # in about a tenth of the copies: else the zeroed words show no diver
+            divers_shown = min(c.diver_count[i], MAX_DIVERS)
+            words[word + _DIVER_WORD], words[word + _DIVER_WORD + 1] = _DIVER_WORDS[divers_shown]
         player = c.sub_row[i] * SIDE + c.sub_col[i]
         movers.put(flat, base, SUB_FRONT * PLANE + player)
         # The cell behind: left when facing right.

@@ -148,9 +148,12 @@ def resolve_shots(b, m, flags, i, player):
 
 @njit(cache=True, inline="always")
 def draw(b, i, flat, base):
-    """Copy i's bullets into its observation block at `base` of the flat observation. Without a branch: a dead
-    bullet writes 0 to byte NOWHERE of the block instead."""
-    for j in range(2):
-        cell = b.cell[i, j]
-        alive = (0 <= cell) & (cell < SIDE * SIDE)
-        flat[base + (FRIENDLY_BULLET_PLANE + cell if alive else NOWHERE)] = alive
+    """Copy i's bullets into its observation block at `base` of the flat observation. The newer one without a
+    branch (it flies in about a third of the copies: a branch would be mispredicted): a dead one writes 0 to byte
+    NOWHERE of the block instead. The older one, which flies in under 1% of them, only if it does."""
+    cell = b.cell[i, 1]
+    alive = (0 <= cell) & (cell < SIDE * SIDE)
+    flat[base + (FRIENDLY_BULLET_PLANE + cell if alive else NOWHERE)] = alive
+    cell = b.cell[i, 0]
+    if (0 <= cell) & (cell < SIDE * SIDE):
+        flat[base + FRIENDLY_BULLET_PLANE + cell] = 1
