@@ -135,6 +135,15 @@ class BatchedGame(ABC):
             raise ValueError(f"{what} must have shape ({self.num_envs},), got {values.shape}")
         return values
 
+    def _in_place(self, values: np.ndarray, dtype, what: str) -> np.ndarray:
+        """`values` itself, an array a compiled core edits in place: ValueError naming `what` unless it is a
+        C-contiguous (N,) ndarray of `dtype` (a converted copy would not carry the edits back)."""
+        if not (isinstance(values, np.ndarray) and values.dtype == dtype and values.shape == (self.num_envs,)
+                and values.flags.c_contiguous):
+            raise ValueError(f"{what} must be a contiguous {np.dtype(dtype)} array of shape ({self.num_envs},), got "
+                             f"{type(values).__name__} {getattr(values, 'dtype', '')} {np.shape(values)}")
+        return values
+
     def seed(self, mask: np.ndarray, keys: np.ndarray) -> None:
         """Give the copies where `mask` (bool, (N,)) new keys (uint64, (mask.sum(),)); zero their counters."""
         self.keys[mask] = keys

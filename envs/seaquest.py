@@ -201,8 +201,9 @@ class SeaquestGame(BatchedGame):
         reward, terminated = np.empty(n, dtype=np.float32), np.empty(n, dtype=bool)
         truncated, obs = np.empty(n, dtype=bool), np.empty((n, CHANNELS, SIDE, SIDE), dtype=np.uint8)
         if not self._run_step(_vector_step_copies, actions, reward, terminated, truncated,
-                              self._per_copy(needs_reset, np.bool_, "needs_reset"), episode_steps,
-                              int(max_episode_steps), self.last_action, self.noop, obs.reshape(-1)):
+                              self._in_place(needs_reset, np.bool_, "needs_reset"),
+                              self._in_place(episode_steps, np.int64, "episode_steps"), int(max_episode_steps),
+                              self.last_action, self.noop, obs.reshape(-1)):
             self.check_action_range(actions)  # the kernel found one out of range, and changed nothing: raises
         return obs, reward, terminated, truncated
 

@@ -335,6 +335,20 @@ def test_the_vector_env_refuses_an_action_out_of_range_and_changes_nothing(stick
         assert np.array_equal(value, after["game"][name]), name
 
 
+def test_the_one_kernel_vector_step_refuses_bookkeeping_arrays_it_could_not_edit_in_place():
+    # Its kernel writes them without bounds checks, and a converted copy would lose the edits.
+    game = SeaquestGame(4)
+    actions, needs_reset, steps = np.zeros(4, dtype=np.int64), np.zeros(4, dtype=bool), np.zeros(4, dtype=np.int64)
+    with pytest.raises(ValueError, match=r"episode_steps must be a contiguous int64 array of shape \(4,\)"):
+        game.vector_step(actions, needs_reset, np.zeros(3, dtype=np.int64), 0)
+    with pytest.raises(ValueError, match=r"episode_steps must be a contiguous int64 array"):
+        game.vector_step(actions, needs_reset, np.zeros(4, dtype=np.int32), 0)
+    with pytest.raises(ValueError, match=r"needs_reset must be a contiguous bool array of shape \(4,\)"):
+        game.vector_step(actions, np.zeros(8, dtype=bool)[::2], steps, 0)
+    game.vector_step(actions, needs_reset, steps, 0)
+    assert (steps == 1).all()
+
+
 # ----------------------------------------------------------------------------- against minatar, long runs
 
 def _goal(reference) -> int:
