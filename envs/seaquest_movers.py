@@ -10,7 +10,6 @@ run per copy, where `advance` flagged a need.
 from __future__ import annotations
 
 from collections import namedtuple
-from operator import attrgetter
 
 import numpy as np
 from llvmlite import ir
@@ -39,7 +38,6 @@ NEAR_BYTES, HIT_BYTES, REACHED_BYTES = (np.uint64(flag * 0x0101010101010101) for
 
 MoverArrays = namedtuple("MoverArrays", ("col", "cell", "step", "timer", "period", "shot", "plane", "birth",
                                          "bullet_col", "bullet_cell", "bullet_step"))
-_fields = attrgetter(*MoverArrays._fields)
 
 
 class Movers:
@@ -80,10 +78,6 @@ class Movers:
     @property
     def num_slots(self) -> int:
         return self.col.shape[1]
-
-    def arrays(self) -> MoverArrays:
-        """The fields, as the compiled rules take them."""
-        return MoverArrays(*_fields(self))
 
     def clear(self, copies: np.ndarray) -> None:
         """Free every slot and remove every bullet of the copies `copies` (int64 (R,) or bool (N,))."""

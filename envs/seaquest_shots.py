@@ -48,10 +48,6 @@ class FriendlyBullets:
         self.col = np.zeros((num_envs, 2), dtype=np.int8)
         self.step = np.ones((num_envs, 2), dtype=np.int8)
 
-    def arrays(self) -> BulletArrays:
-        """The fields, as the compiled rules take them."""
-        return BulletArrays(self.cell, self.col, self.step)
-
 
 @njit(cache=True, inline="always")
 def clear(b, i):

@@ -282,7 +282,7 @@ def test_a_copy_short_of_slots_adds_them_for_all_and_every_copy_steps_as_it_woul
                 if not name.startswith("movers."):
                     assert np.array_equal(attrgetter(name)(batch)[i], attrgetter(name)(game)[0]), (t, i, name)
             slots = game.movers.num_slots
-            for name in game.movers.arrays()._fields:
+            for name in seaquest_movers.MoverArrays._fields:
                 assert np.array_equal(getattr(batch.movers, name)[i, :slots], getattr(game.movers, name)[0]), name
             assert (batch.movers.plane[i, slots:] == seaquest.movers.EMPTY_PLANE).all()
 
