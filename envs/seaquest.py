@@ -242,12 +242,19 @@ def _reset_copies(mask, need, copies, *state):
     """`SeaquestGame.reset`: the start state in the copies where `mask`, whose counters advance by 1 (need,
     copies: scratch for seaquest_movers.flagged)."""
     c, b, m = _unpack(state)
-    for i in range(len(mask)):
-        need[i] = mask[i]
-    for j in range(movers.flagged(need, copies)):
+    for j in range(_flag_copies(mask, need, copies)):
         i = copies[j]
         _start(c, b, m, i)
         c.counters[i] += np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def _flag_copies(mask, need, copies):
+    """The copies where `mask` (bool (N,)), listed into `copies` by seaquest_movers.flagged (through `need`,
+    its padded uint8 copy); returns how many."""
+    for i in range(len(mask)):
+        need[i] = mask[i]
+    return movers.flagged(need, copies)
 
 
 @njit(cache=True, inline="always")
@@ -283,9 +290,7 @@ def _vector_step_copies(first, start, actions, ramping, reward, terminated, trun
                         need, copies, *state)
     if done < len(actions):
         return done
-    for i in range(len(needs_reset)):
-        need[i] = needs_reset[i]
-    for j in range(movers.flagged(need, copies)):
+    for j in range(_flag_copies(needs_reset, need, copies)):
         i = copies[j]
         _start(c, b, m, i)
         last_action[i] = noop
